@@ -1,0 +1,1 @@
+"""Startup Wellness analytics backend."""

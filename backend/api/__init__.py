@@ -1,0 +1,1 @@
+"""Application layer: FastAPI routes, request/response schemas and error mapping."""

@@ -1,0 +1,80 @@
+"""Every ORM write appends an ``audit_logs`` row in the same transaction as the write itself.
+
+The hook runs on every flush of every session, so a write cannot skip the audit log by going
+around ``crud_sql`` (the seed's ``session.add(...)`` is audited too). Only field *names* are
+recorded, never values: the log must not become a second copy of personal data or password hashes.
+Bulk paths that bypass the ORM (COPY) call ``record`` themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session, UOWTransaction
+
+from backend.database.models_sql import AuditLog, Base
+
+ACTOR_KEY = "actor"
+SYSTEM_ACTOR = "system"
+
+
+def actor_of(session: Session) -> str:
+    """Who is acting in this unit of work (set by ``get_db_session(actor=...)``)."""
+    return str(session.info.get(ACTOR_KEY, SYSTEM_ACTOR))
+
+
+def record(
+    session: Session, *, action: str, table: str, entity_id: str | None, changes: dict[str, Any]
+) -> None:
+    """Append one audit row through the session's connection (same transaction)."""
+    row = _row(session, action=action, table=table, entity_id=entity_id, changes=changes)
+    session.connection().execute(insert(AuditLog), [row])
+
+
+def _row(
+    session: Session, *, action: str, table: str, entity_id: str | None, changes: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "actor": actor_of(session),
+        "action": action,
+        "table_name": table,
+        "entity_id": entity_id,
+        "changes": changes,
+    }
+
+
+def _entity_id(obj: Base) -> str | None:
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return None if any(part is None for part in key) else ",".join(str(part) for part in key)
+
+
+def _changed_fields(obj: Base) -> list[str]:
+    state = inspect(obj)
+    return sorted(attr.key for attr in state.attrs if attr.history.has_changes())
+
+
+def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
+    # In after_flush the new/dirty/deleted sets and attribute histories still show what was flushed.
+    rows = []
+    for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objects:
+            if not isinstance(obj, Base) or isinstance(obj, AuditLog):
+                continue
+            fields = _changed_fields(obj) if action != "delete" else []
+            if action == "update" and not fields:
+                continue
+            rows.append(
+                _row(
+                    session,
+                    action=action,
+                    table=obj.__tablename__,
+                    entity_id=_entity_id(obj),
+                    changes={"fields": fields} if fields else {},
+                )
+            )
+    if rows:
+        session.connection().execute(insert(AuditLog), rows)
+
+
+event.listen(Session, "after_flush", _after_flush)

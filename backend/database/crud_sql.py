@@ -1,0 +1,202 @@
+"""PostgreSQL CRUD: one typed repository per table; each call takes the caller's session and never commits.
+
+Each write runs in a savepoint and is flushed at once, so a rejected write raises here (``Conflict``,
+``ValidationFailed``), leaves nothing behind and leaves the caller's transaction usable.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from backend.database import schemas_sql as s
+from backend.database.bulk_sql import copy_rows
+from backend.database.models_sql import (
+    AuditLog,
+    Base,
+    Company,
+    CompanyAccess,
+    Employee,
+    FinancialStatement,
+    Invoice,
+    Payment,
+    User,
+)
+from backend.database.sql_errors import from_pydantic, translate
+from backend.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
+
+M = TypeVar("M", bound=Base)
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Page(Generic[M]):
+    """One page of a keyset-paginated list; pass ``next_after`` as ``after`` for the next page."""
+
+    items: list[M]
+    next_after: int | None
+
+
+class Repository(Generic[M]):
+    """create / get / get_by / list / update / delete for one table."""
+
+    def __init__(
+        self,
+        model: type[M],
+        *,
+        create: type[s._Input],
+        update: type[s._Input],
+        company_scope: Callable[[int], ColumnElement[bool]] | None = None,
+    ) -> None:
+        self.model = model
+        self.create_schema = create
+        self.update_schema = update
+        self.table = model.__tablename__
+        self.columns = [c.key for c in model.__table__.columns]
+        if company_scope is None and "company_id" in self.columns:
+            company_scope = model.__table__.c.company_id.__eq__
+        self._company_scope = company_scope
+
+    def create(self, session: Session, *, data: BaseModel | Mapping[str, Any]) -> M:
+        columns = self._validate(self.create_schema, data).to_columns()
+        obj = self.model(**columns)
+        self._write(session, lambda: session.add(obj))
+        return obj
+
+    def get(self, session: Session, entity_id: int) -> M:
+        obj = session.get(self.model, entity_id)
+        if obj is None:
+            raise NotFound(
+                f"No {self.table} row with id {entity_id}.", details={"table": self.table, "id": entity_id}
+            )
+        return obj
+
+    def get_by(self, session: Session, **equals: Any) -> M:
+        """The one row whose columns equal ``equals``; ``NotFound`` when there is none."""
+        obj = session.scalars(select(self.model).where(*self._equals(equals)).limit(1)).first()
+        if obj is None:
+            shown = ", ".join(f"{k}={v!r}" for k, v in equals.items())
+            raise NotFound(f"No {self.table} row with {shown}.", details={"table": self.table, **equals})
+        return obj
+
+    def list(
+        self,
+        session: Session,
+        *,
+        company_id: int | None = None,
+        after: int | None = None,
+        limit: int = DEFAULT_PAGE,
+        **equals: Any,
+    ) -> Page[M]:
+        """Rows in id order after the id ``after``; filter by company and by column equality."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValidationFailed([FieldProblem("limit", f"must be between 1 and {MAX_PAGE}", value=limit)])
+        pk = self.model.__table__.c.id
+        query = select(self.model).where(*self._equals(equals)).order_by(pk).limit(limit + 1)
+        if company_id is not None:
+            if self._company_scope is None:
+                raise ValidationFailed([FieldProblem("company_id", f"{self.table} is not company-scoped")])
+            query = query.where(self._company_scope(company_id))
+        if after is not None:
+            query = query.where(pk > after)
+        rows = list(session.scalars(query))
+        more = len(rows) > limit
+        items = rows[:limit]
+        return Page(items=items, next_after=getattr(items[-1], "id", None) if more else None)
+
+    def update(self, session: Session, entity_id: int, *, data: BaseModel | Mapping[str, Any]) -> M:
+        columns = self._validate(self.update_schema, data).to_columns()
+        obj = self.get(session, entity_id)
+
+        def apply() -> None:
+            for key, value in columns.items():
+                setattr(obj, key, value)
+
+        self._write(session, apply)
+        return obj
+
+    def delete(self, session: Session, entity_id: int) -> None:
+        obj = self.get(session, entity_id)
+        self._write(session, lambda: session.delete(obj))
+
+    def _write(self, session: Session, change: Callable[[], None]) -> None:
+        try:
+            with session.begin_nested():
+                change()
+        except DBAPIError as exc:
+            error = translate(exc, columns=self.columns)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _validate(self, schema: type[s._Input], data: BaseModel | Mapping[str, Any]) -> s._Input:
+        if isinstance(data, schema):
+            return data
+        raw = data.model_dump(exclude_unset=True) if isinstance(data, BaseModel) else data
+        try:
+            return schema.model_validate(raw)
+        except ValidationError as exc:
+            raise from_pydantic(exc) from exc
+
+    def _equals(self, equals: Mapping[str, Any]) -> builtins.list[ColumnElement[bool]]:
+        unknown = sorted(set(equals) - set(self.columns))
+        if unknown:
+            raise ValidationFailed([FieldProblem(k, f"{self.table} has no such column") for k in unknown])
+        table = self.model.__table__
+        return [table.c[key] == value for key, value in equals.items()]
+
+
+class AppendOnlyRepository(Repository[M]):
+    """For the audit log: rows are added and read, never changed (the database enforces it too)."""
+
+    def update(self, session: Session, entity_id: int, *, data: BaseModel | Mapping[str, Any]) -> M:
+        raise Forbidden(f"{self.table} is append-only; record a new entry instead of changing one.")
+
+    def delete(self, session: Session, entity_id: int) -> None:
+        raise Forbidden(f"{self.table} is append-only; entries are never deleted.")
+
+
+def _payments_of_company(company_id: int) -> ColumnElement[bool]:
+    return Payment.invoice_id.in_(select(Invoice.id).where(Invoice.company_id == company_id))
+
+
+users = Repository(User, create=s.UserCreate, update=s.UserUpdate)
+companies = Repository(
+    Company,
+    create=s.CompanyCreate,
+    update=s.CompanyUpdate,
+    company_scope=lambda company_id: Company.id == company_id,
+)
+company_access = Repository(CompanyAccess, create=s.CompanyAccessCreate, update=s.CompanyAccessUpdate)
+employees = Repository(Employee, create=s.EmployeeCreate, update=s.EmployeeUpdate)
+financial_statements = Repository(
+    FinancialStatement, create=s.FinancialStatementCreate, update=s.FinancialStatementUpdate
+)
+invoices = Repository(Invoice, create=s.InvoiceCreate, update=s.InvoiceUpdate)
+payments = Repository(
+    Payment, create=s.PaymentCreate, update=s.PaymentUpdate, company_scope=_payments_of_company
+)
+audit_logs = AppendOnlyRepository(AuditLog, create=s.AuditLogCreate, update=s.AuditLogCreate)
+
+
+def bulk_create_financial_statements(
+    session: Session, *, rows: Iterable[Mapping[str, Any]], first_row: int = 1
+) -> int:
+    """Insert many monthly statements at once through COPY; all or nothing. Returns the row count."""
+    return copy_rows(
+        session,
+        model=FinancialStatement,
+        schema=s.FinancialStatementCreate,
+        rows=rows,
+        first_row=first_row,
+        unique=("company_id", "period"),
+    )

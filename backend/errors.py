@@ -1,0 +1,89 @@
+"""The error hierarchy shared by every layer; the API maps each class to one HTTP status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with the input: which field (and row, for files), and why."""
+
+    field: str
+    reason: str
+    row: int | None = None
+    value: Any = None
+
+    def describe(self) -> str:
+        where = f"row {self.row}, " if self.row is not None else ""
+        return f"{where}{self.field}: {self.reason}"
+
+
+class WellnessError(Exception):
+    """Base of every error meant for a user: a message saying what to do, plus structured details."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, "details": self.details}
+
+
+class NotFound(WellnessError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(WellnessError):
+    status_code = 409
+    code = "conflict"
+
+
+class Forbidden(WellnessError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Unavailable(WellnessError):
+    status_code = 503
+    code = "unavailable"
+
+
+class ValidationFailed(WellnessError):
+    """Input rejected; ``problems`` lists every bad field (and row), not just the first."""
+
+    status_code = 422
+    code = "validation_failed"
+
+    def __init__(self, problems: Sequence[FieldProblem], *, message: str | None = None) -> None:
+        if not problems:
+            raise ValueError("ValidationFailed needs at least one problem")
+        self.problems = list(problems)
+        shown = "; ".join(p.describe() for p in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        super().__init__(
+            message or f"Invalid input: {shown}{more}",
+            details={"problems": [_jsonable(asdict(p)) for p in self.problems]},
+        )
+
+    @property
+    def fields(self) -> list[str]:
+        return [p.field for p in self.problems]
+
+
+_MAX_ECHO = 200  # never echo more than this much of a rejected value back to the caller
+
+
+def _jsonable(problem: dict[str, Any]) -> dict[str, Any]:
+    value = problem.get("value")
+    if value is not None and not isinstance(value, int | float | bool):
+        text = str(value)
+        problem["value"] = text if len(text) <= _MAX_ECHO else text[:_MAX_ECHO] + "…"
+    return problem

@@ -1,0 +1,66 @@
+"""The seed's session helper: commit on success, roll back and re-raise on error, always close."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Connection, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.database import DatabaseManager, get_db_session
+from backend.database.models_sql import AuditLog, Company, User, UserRole
+
+
+def emails(connection: Connection) -> list[str]:
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as other:
+        return list(other.scalars(select(User.email).order_by(User.email)))
+
+
+def test_seed_transaction_example_runs_as_written(manager: DatabaseManager, connection: Connection) -> None:
+    new_user = User(email="suzuki@example.jp", display_name="鈴木", role=UserRole.ANALYST)
+    user_profile = Company(name="Profile KK")
+    # トランザクション管理 — the seed's example, verbatim
+    with get_db_session() as session:
+        try:
+            session.add(new_user)
+            session.add(user_profile)
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+    assert emails(connection) == ["suzuki@example.jp"]
+    assert inspect(new_user).detached
+
+
+def test_block_commits_without_an_explicit_commit(manager: DatabaseManager, connection: Connection) -> None:
+    with get_db_session(actor="user:7") as session:
+        session.add(User(email="kato@example.jp", display_name="加藤", role=UserRole.VC))
+    assert emails(connection) == ["kato@example.jp"]
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as other:
+        actors = list(other.scalars(select(AuditLog.actor).where(AuditLog.table_name == "users")))
+    assert actors == ["user:7"]
+
+
+def test_exception_rolls_back_and_is_re_raised(manager: DatabaseManager, connection: Connection) -> None:
+    with pytest.raises(RuntimeError, match="boom"), get_db_session() as session:
+        session.add(User(email="ito@example.jp", display_name="伊藤", role=UserRole.VC))
+        session.flush()
+        raise RuntimeError("boom")
+    assert emails(connection) == []
+
+
+def test_failed_commit_rolls_back_everything(manager: DatabaseManager, connection: Connection) -> None:
+    with pytest.raises(IntegrityError), get_db_session() as session:
+        session.add(User(email="dup@example.jp", display_name="A", role=UserRole.VC))
+        session.add(User(email="dup@example.jp", display_name="B", role=UserRole.VC))
+    assert emails(connection) == []
+
+
+def test_manager_is_one_per_process(manager: DatabaseManager) -> None:
+    assert DatabaseManager() is DatabaseManager() is manager
+
+
+def test_configure_after_connecting_is_refused(manager: DatabaseManager) -> None:
+    manager.session_factory  # noqa: B018 - connects
+    with pytest.raises(RuntimeError, match="reset"):
+        manager.configure(manager.settings)
