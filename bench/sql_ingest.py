@@ -27,8 +27,17 @@ from backend.database import crud_sql
 from backend.database.migration import upgrade
 from backend.database.postgres import EmbeddedPostgres, create_db_engine
 
-COLUMNS = ("company_id", "period", "revenue_yen", "cost_of_sales_yen", "sga_yen", "operating_profit_yen",
-           "net_income_yen", "headcount", "leavers")
+COLUMNS = (
+    "company_id",
+    "period",
+    "revenue_yen",
+    "cost_of_sales_yen",
+    "sga_yen",
+    "operating_profit_yen",
+    "net_income_yen",
+    "headcount",
+    "leavers",
+)
 MONTHS = 120
 
 
@@ -38,12 +47,19 @@ def make_rows(company_ids: list[int], n: int) -> list[dict[str, Any]]:
         company = company_ids[i // MONTHS]
         month = i % MONTHS
         revenue = 5_000_000 + (i * 7919) % 20_000_000
-        rows.append({
-            "company_id": company, "period": date(2015 + month // 12, month % 12 + 1, 1),
-            "revenue_yen": revenue, "cost_of_sales_yen": revenue // 3, "sga_yen": revenue // 2,
-            "operating_profit_yen": revenue - revenue // 3 - revenue // 2, "net_income_yen": revenue // 10,
-            "headcount": 10 + i % 90, "leavers": i % 3,
-        })
+        rows.append(
+            {
+                "company_id": company,
+                "period": date(2015 + month // 12, month % 12 + 1, 1),
+                "revenue_yen": revenue,
+                "cost_of_sales_yen": revenue // 3,
+                "sga_yen": revenue // 2,
+                "operating_profit_yen": revenue - revenue // 3 - revenue // 2,
+                "net_income_yen": revenue // 10,
+                "headcount": 10 + i % 90,
+                "leavers": i % 3,
+            }
+        )
     return rows
 
 
@@ -58,10 +74,10 @@ def raw_copy(engine: Engine, tuples: list[tuple[Any, ...]]) -> float:
     started = time.perf_counter()
     raw = engine.raw_connection()
     try:
-        with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            with cursor.copy(f"COPY financial_statements ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in tuples:
-                    copy.write_row(row)
+        statement = f"COPY financial_statements ({', '.join(COLUMNS)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+            for row in tuples:
+                copy.write_row(row)
         raw.commit()
     finally:
         raw.close()
@@ -84,7 +100,9 @@ def run(url: str, n_rows: int, rounds: int) -> None:
         upgrade(engine)
         n_companies = -(-n_rows // MONTHS)
         with Session(engine) as session, session.begin():
-            ids = [crud_sql.companies.create(session, data={"name": f"Bench {i}"}).id for i in range(n_companies)]
+            ids = [
+                crud_sql.companies.create(session, data={"name": f"Bench {i}"}).id for i in range(n_companies)
+            ]
         rows = make_rows(ids, n_rows)
         tuples = [tuple(r[c] for c in COLUMNS) for r in rows]
         project_path(engine, rows[:1000])  # warm up both paths (imports, pydantic schema build)
@@ -115,7 +133,9 @@ def run(url: str, n_rows: int, rounds: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--url", help="PostgreSQL URL; default: an embedded server in a temporary directory")
