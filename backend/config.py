@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A data directory is tied to the PostgreSQL major version that created it; change only with a migration.
@@ -14,7 +15,9 @@ EMBEDDED_POSTGRES_MAJOR = 18
 class Settings(BaseSettings):
     """All settings of the system; every field can be set as ``WELLNESS_<FIELD>``."""
 
-    model_config = SettingsConfigDict(env_prefix="WELLNESS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="WELLNESS_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Field(
         default=Path(".wellness"),
@@ -34,6 +37,22 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(default=10.0, gt=0, description="Wait for a free pooled connection.")
     db_connect_timeout_s: int = Field(default=5, ge=1, le=120)
     db_statement_timeout_ms: int = Field(default=60_000, ge=0, description="0 disables the limit.")
+
+    document_backend: Literal["local", "firestore"] = Field(
+        default="local",
+        description="Document store: 'local' (embedded SQLite in data_dir) or 'firestore' (Google Cloud).",
+    )
+    google_cloud_project: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WELLNESS_GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_PROJECT"),
+        description="Project of the Firestore database (the client's own discovery is used when unset).",
+    )
+    firestore_database: str = Field(default="(default)", description="Firestore database id.")
+    firestore_emulator_host: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FIRESTORE_EMULATOR_HOST"),
+        description="host:port of a Firestore emulator (read by the Google client from the environment).",
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -58,6 +77,11 @@ class Settings(BaseSettings):
     def embedded_pgdata(self) -> Path:
         """Data directory of the embedded PostgreSQL server."""
         return self.data_dir.expanduser().resolve() / "pg"
+
+    @property
+    def documents_path(self) -> Path:
+        """SQLite file of the embedded document store."""
+        return self.data_dir.expanduser().resolve() / "documents.sqlite3"
 
 
 def get_settings() -> Settings:

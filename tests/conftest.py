@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, text
@@ -13,8 +14,12 @@ from sqlalchemy.orm import Session
 
 from backend.config import Settings
 from backend.database import DatabaseManager
+from backend.database.documents import DocumentStore, IndexRegistry
+from backend.database.documents.firestore import FirestoreDocumentStore
+from backend.database.documents.local import LocalDocumentStore
 from backend.database.migration import upgrade
 from backend.database.postgres import EmbeddedPostgres, create_db_engine
+from tests import emulators
 from tests.support import make_settings
 
 SERVER_URL_ENV = "WELLNESS_TEST_DATABASE_URL"
@@ -24,6 +29,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "pg_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.relational)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("document_backend") == "firestore":
+            item.add_marker(pytest.mark.emulator)
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +96,56 @@ def session(connection: Connection) -> Iterator[Session]:
     with Session(bind=connection, join_transaction_mode="create_savepoint") as sess:
         sess.info["actor"] = "test"
         yield sess
+
+
+@pytest.fixture
+def local_store(tmp_path: Path) -> Iterator[LocalDocumentStore]:
+    """A fresh embedded document store (the production index registry)."""
+    store = LocalDocumentStore(tmp_path / "documents.sqlite3")
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def firestore_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Firestore emulator for the whole run; FIRESTORE_EMULATOR_HOST points the client at it."""
+    with emulators.firestore_emulator(tmp_path_factory.mktemp("emulators")) as host, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FIRESTORE_EMULATOR_HOST", host)
+        mp.setenv("GOOGLE_CLOUD_PROJECT", emulators.PROJECT)
+        yield host
+
+
+@pytest.fixture(params=["local", "firestore"])
+def document_backend(request: pytest.FixtureRequest) -> str:
+    """Each document-store test runs on the embedded store and on the Firestore emulator."""
+    if request.param == "firestore":
+        emulators.wipe_firestore(request.getfixturevalue("firestore_host"))
+    return str(request.param)
+
+
+@pytest.fixture
+def make_store(document_backend: str, tmp_path: Path) -> Iterator[Callable[..., DocumentStore]]:
+    """Opens stores of the test's backend; ``make_store(indexes=IndexRegistry(...))`` for ad-hoc indexes."""
+    opened: list[DocumentStore] = []
+
+    def make(indexes: IndexRegistry | None = None) -> DocumentStore:
+        store: DocumentStore
+        if document_backend == "local":
+            store = LocalDocumentStore(tmp_path / "documents.sqlite3", indexes=indexes)
+        else:
+            store = FirestoreDocumentStore(project=emulators.PROJECT, indexes=indexes)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def document_store(make_store: Callable[..., DocumentStore]) -> DocumentStore:
+    """A document store of the test's backend with the production index registry."""
+    return make_store()
 
 
 @pytest.fixture

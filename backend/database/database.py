@@ -1,12 +1,19 @@
-"""Connection management: the process-wide ``DatabaseManager`` and the unit-of-work helper."""
+"""The database layer's front door: data categories, routing, and the process-wide DatabaseManager.
+
+``DataCategory`` is the single source of truth for where data lives: PostgreSQL for the strict,
+related data; the document store (Firestore in production, the embedded store locally) for the
+rest. ``get_db_for_category`` hands out the store for a category.
+"""
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
@@ -14,14 +21,85 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import Settings, get_settings
 from backend.database import audit
-from backend.database.postgres import (
-    EmbeddedPostgres,
-    check_connection,
-    create_db_engine,
-    describe,
-    unavailable,
-)
-from backend.errors import WellnessError
+from backend.database.postgres import EmbeddedPostgres, check_connection, create_db_engine, describe, unavailable
+from backend.errors import Unavailable, WellnessError
+
+if TYPE_CHECKING:
+    from backend.database.documents.port import DocumentStore
+
+
+class DatabaseType(enum.StrEnum):
+    POSTGRESQL = "postgresql"
+    FIRESTORE = "firestore"  # the document store: Firestore, or the embedded store with its semantics
+
+
+class DataCategory(enum.StrEnum):
+    USER_MASTER = "user_master"
+    COMPANY_MASTER = "company_master"
+    EMPLOYEE_MASTER = "employee_master"
+    FINANCIAL = "financial"
+    BILLING = "billing"
+    AUDIT_LOG = "audit_log"
+    CHAT = "chat"
+    ANALYTICS_CACHE = "analytics_cache"
+    USER_SESSION = "user_session"
+    SURVEY = "survey"
+    TREATMENT = "treatment"
+    REPORT = "report"
+
+    @classmethod
+    def parse(cls, value: DataCategory | str) -> DataCategory:
+        """The category for the enum or its string value; ValueError listing the valid ones otherwise."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            for member in cls:
+                if value.strip().lower() in (member.value, member.name.lower()):
+                    return member
+        valid = ", ".join(m.value for m in cls)
+        raise ValueError(f"Unknown data category {value!r}; valid categories are: {valid}")
+
+
+@dataclass(frozen=True)
+class Route:
+    database_type: DatabaseType
+    names: tuple[str, ...]  # tables (PostgreSQL) or collections (document store); the first is the main one
+
+
+ROUTES: dict[DataCategory, Route] = {
+    DataCategory.USER_MASTER: Route(DatabaseType.POSTGRESQL, ("users", "company_access")),
+    DataCategory.COMPANY_MASTER: Route(DatabaseType.POSTGRESQL, ("companies",)),
+    DataCategory.EMPLOYEE_MASTER: Route(DatabaseType.POSTGRESQL, ("employees",)),
+    DataCategory.FINANCIAL: Route(DatabaseType.POSTGRESQL, ("financial_statements",)),
+    DataCategory.BILLING: Route(DatabaseType.POSTGRESQL, ("invoices", "payments")),
+    DataCategory.AUDIT_LOG: Route(DatabaseType.POSTGRESQL, ("audit_logs",)),
+    DataCategory.CHAT: Route(DatabaseType.FIRESTORE, ("chats",)),
+    DataCategory.ANALYTICS_CACHE: Route(DatabaseType.FIRESTORE, ("analytics",)),
+    DataCategory.USER_SESSION: Route(DatabaseType.FIRESTORE, ("sessions",)),
+    DataCategory.SURVEY: Route(DatabaseType.FIRESTORE, ("consultations",)),
+    DataCategory.TREATMENT: Route(DatabaseType.FIRESTORE, ("treatments",)),
+    DataCategory.REPORT: Route(DatabaseType.FIRESTORE, ("reports",)),
+}
+
+
+class RelationalStore:
+    """The PostgreSQL side as ``get_db_for_category`` returns it: sessions over the manager's engine."""
+
+    database_type = DatabaseType.POSTGRESQL
+
+    def __init__(self, manager: DatabaseManager) -> None:
+        self._manager = manager
+
+    @property
+    def engine(self) -> Engine:
+        return self._manager.engine
+
+    def session(self, *, actor: str = audit.SYSTEM_ACTOR) -> Any:
+        """A unit of work (context manager), as ``get_db_session``."""
+        return self._manager.session(actor=actor)
+
+    def health(self) -> dict[str, Any]:
+        return self._manager.postgres_health()
 
 
 class DatabaseManager:
@@ -45,14 +123,19 @@ class DatabaseManager:
         self._embedded: EmbeddedPostgres | None = None
         self._engine: Engine | None = None
         self._session_factory: sessionmaker[Session] | None = None
+        self._documents: DocumentStore | None = None
+        self._owns_documents = True
 
-    def configure(self, settings: Settings, *, bind: Engine | Connection | None = None) -> None:
-        """Use ``settings`` (and optionally an existing engine or connection) instead of the environment."""
+    def configure(self, settings: Settings, *, bind: Engine | Connection | None = None,
+                  documents: DocumentStore | None = None) -> None:
+        """Use ``settings`` (and optionally an existing engine/connection or document store)."""
         with self._lock:
-            if self._engine is not None or self._session_factory is not None:
+            if any(x is not None for x in (self._engine, self._session_factory, self._documents)):
                 raise RuntimeError("DatabaseManager is already connected; call reset() first")
             self._settings = settings
             self._bind = bind
+            if documents is not None:
+                self._documents, self._owns_documents = documents, False
 
     @property
     def settings(self) -> Settings:
@@ -61,6 +144,25 @@ class DatabaseManager:
             if self._settings is None:
                 self._settings = get_settings()
             return self._settings
+
+    # --- routing -------------------------------------------------------------------------------
+
+    @staticmethod
+    def get_collection_name(category: DataCategory | str) -> str:
+        """The collection (document categories) or main table (relational ones) of a category."""
+        return ROUTES[DataCategory.parse(category)].names[0]
+
+    @staticmethod
+    def get_database_type(category: DataCategory | str) -> DatabaseType:
+        return ROUTES[DataCategory.parse(category)].database_type
+
+    def get_db_for_category(self, category: DataCategory | str) -> RelationalStore | DocumentStore:
+        """The store holding ``category``: a RelationalStore or the DocumentStore."""
+        if self.get_database_type(category) is DatabaseType.POSTGRESQL:
+            return RelationalStore(self)
+        return self.documents
+
+    # --- PostgreSQL ----------------------------------------------------------------------------
 
     @property
     def engine(self) -> Engine:
@@ -75,9 +177,8 @@ class DatabaseManager:
         with self._lock:
             if self._session_factory is None:
                 if isinstance(self._bind, Connection):  # tests: commits become savepoints of theirs
-                    self._session_factory = sessionmaker(
-                        bind=self._bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
-                    )
+                    self._session_factory = sessionmaker(bind=self._bind, expire_on_commit=False,
+                                                         join_transaction_mode="create_savepoint")
                 else:
                     self._session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
             return self._session_factory
@@ -132,21 +233,38 @@ class DatabaseManager:
         except (WellnessError, OperationalError) as exc:
             message = exc.message if isinstance(exc, WellnessError) else str(exc.orig)
             return {"status": "unavailable", "backend": self.backend, "error": message}
-        return {
-            "status": "ok",
-            "backend": self.backend,
-            "server": describe(engine.url),
-            "version": version,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-        }
+        return {"status": "ok", "backend": self.backend, "server": describe(engine.url), "version": version,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+    # --- documents -----------------------------------------------------------------------------
+
+    @property
+    def documents(self) -> DocumentStore:
+        """The document store chosen by WELLNESS_DOCUMENT_BACKEND, opened on first use."""
+        with self._lock:
+            if self._documents is None:
+                from backend.database.documents import open_document_store
+
+                self._documents = open_document_store(self.settings)
+            return self._documents
+
+    def documents_health(self) -> dict[str, Any]:
+        try:
+            return self.documents.health()
+        except WellnessError as exc:
+            return {"status": "unavailable", "backend": self.settings.document_backend, "error": exc.message}
+
+    # --- life cycle ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Dispose of the pool and release the embedded server (it stops if no other process uses it)."""
+        """Release every connection; the embedded server stops if no other process uses it."""
         with self._lock:
             if self._engine is not None and not isinstance(self._bind, Engine | Connection):
                 self._engine.dispose()
             if self._embedded is not None:
                 self._embedded.stop()
+            if self._documents is not None and self._owns_documents:
+                self._documents.close()
             self._setup()
 
     @classmethod
@@ -158,6 +276,11 @@ class DatabaseManager:
             instance.close()
 
 
+def get_db_for_category(category: DataCategory | str) -> RelationalStore | DocumentStore:
+    """The store for a category: ``get_db_for_category("financial").database_type`` is POSTGRESQL."""
+    return DatabaseManager().get_db_for_category(category)
+
+
 @contextmanager
 def get_db_session(*, actor: str = audit.SYSTEM_ACTOR) -> Iterator[Session]:
     """``with get_db_session() as session:`` commits on success, rolls back and re-raises on error, closes."""
@@ -165,8 +288,30 @@ def get_db_session(*, actor: str = audit.SYSTEM_ACTOR) -> Iterator[Session]:
         yield session
 
 
+def get_document_store() -> DocumentStore:
+    """The document store (embedded or Firestore, per WELLNESS_DOCUMENT_BACKEND)."""
+    return DatabaseManager().documents
+
+
+def get_firestore_client() -> Any:
+    """Google's ``firestore.Client`` when the Firestore backend is active."""
+    store = DatabaseManager().documents
+    client = getattr(store, "client", None)
+    if client is None:
+        raise Unavailable(
+            "The Google Firestore client is only available with WELLNESS_DOCUMENT_BACKEND=firestore "
+            "(plus GOOGLE_CLOUD_PROJECT, or FIRESTORE_EMULATOR_HOST for the emulator); the embedded "
+            "document store is active. Use get_document_store() for code that runs on both."
+        )
+    return client
+
+
 def init_db() -> None:
-    """Prepare the stores: PostgreSQL migrations to head. Safe to call on every start."""
+    """Prepare both stores: PostgreSQL migrations to head, document-store indexes. Safe on every start."""
     from backend.database.migration import upgrade
 
-    upgrade(DatabaseManager().engine)
+    manager = DatabaseManager()
+    upgrade(manager.engine)
+    prepare = getattr(manager.documents, "prepare", None)
+    if prepare is not None:
+        prepare()

@@ -1,0 +1,274 @@
+"""The Google Cloud Firestore adapter (official ``google-cloud-firestore`` client).
+
+The client finds the emulator through FIRESTORE_EMULATOR_HOST. Every write and query is checked
+by the same code as the embedded store's (``validated_write``, ``Query.build``, the index
+registry) before it is sent, so both adapters refuse the same things with the same errors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from google.api_core import exceptions as gexc
+from google.auth.exceptions import DefaultCredentialsError
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
+
+from backend.database.database import DatabaseType
+from backend.database.documents.indexes import IndexRegistry, MissingIndex
+from backend.database.documents.paths import collection_path, new_id, parse_field_path
+from backend.database.documents.port import Document, TransactionMisuse, Write, WriteBatch, validated_write
+from backend.database.documents.query import Query
+from backend.database.documents.values import DELETE_FIELD, SERVER_TIMESTAMP, GeoPoint, Increment, Reference
+from backend.errors import Conflict, FieldProblem, Forbidden, NotFound, Unavailable, ValidationFailed
+
+T = TypeVar("T")
+_CLIENT_OPS = {"array-contains": "array_contains", "array-contains-any": "array_contains_any"}
+
+
+@contextmanager
+def _errors(what: str) -> Iterator[None]:
+    """Google's exceptions as the project's errors."""
+    try:
+        yield
+    except gexc.NotFound as exc:
+        raise NotFound(f"{what}: not found.", details={"reason": exc.message}) from exc
+    except gexc.AlreadyExists as exc:
+        raise Conflict(f"{what}: already exists.", details={"reason": exc.message}) from exc
+    except gexc.InvalidArgument as exc:
+        raise ValidationFailed([FieldProblem("document", str(exc.message))]) from exc
+    except gexc.FailedPrecondition as exc:
+        raise MissingIndex(f"{what}: Firestore refused the query ({exc.message}). Deploy the indexes "
+                           "(wellness db indexes --export firestore.indexes.json).") from exc
+    except gexc.PermissionDenied as exc:
+        raise Forbidden(f"{what}: Firestore denied access ({exc.message}); check the service account.") from exc
+    except gexc.Aborted as exc:
+        raise Conflict(f"{what}: gave up because of contention with other writes; try again.") from exc
+    except ValueError as exc:
+        if not str(exc).startswith("Failed to commit transaction"):  # the client's "too many attempts"
+            raise
+        raise Conflict(f"{what}: gave up because of contention with other writes; try again.") from exc
+    except (gexc.GoogleAPIError, DefaultCredentialsError) as exc:
+        raise Unavailable(f"{what}: Firestore is unreachable ({exc}). Check GOOGLE_CLOUD_PROJECT and the "
+                          "credentials, or FIRESTORE_EMULATOR_HOST for the emulator.") from exc
+
+
+class FirestoreDocumentStore:
+    """DocumentStore on Google Cloud Firestore (or its emulator)."""
+
+    backend = "firestore"
+    database_type = DatabaseType.FIRESTORE
+
+    def __init__(self, *, project: str | None = None, database: str = "(default)",
+                 indexes: IndexRegistry | None = None) -> None:
+        self.indexes = indexes or IndexRegistry()
+        with _errors("Opening Firestore"):
+            self.client = firestore.Client(project=project, database=database)
+
+    # --- values --------------------------------------------------------------------------------
+
+    def _out(self, value: Any) -> Any:
+        """A port value as the client wants it."""
+        if isinstance(value, Mapping):
+            return {k: self._out(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._out(v) for v in value]
+        if isinstance(value, GeoPoint):
+            return firestore.GeoPoint(value.latitude, value.longitude)
+        if isinstance(value, Reference):
+            return self.client.document(value.path)
+        if value is SERVER_TIMESTAMP:
+            return firestore.SERVER_TIMESTAMP
+        if value is DELETE_FIELD:
+            return firestore.DELETE_FIELD
+        if isinstance(value, Increment):
+            return firestore.Increment(value.amount)
+        return value
+
+    def _in(self, value: Any) -> Any:
+        """A client value as the port returns it."""
+        if isinstance(value, dict):
+            return {k: self._in(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._in(v) for v in value]
+        if isinstance(value, datetime):
+            return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                            value.microsecond, tzinfo=value.tzinfo)
+        if isinstance(value, firestore.GeoPoint):
+            return GeoPoint(value.latitude, value.longitude)
+        if isinstance(value, firestore.DocumentReference):
+            return Reference(value.path)
+        return value
+
+    def _document(self, snapshot: Any) -> Document:
+        return Document(id=snapshot.id, path=snapshot.reference.path, data=self._in(snapshot.to_dict() or {}),
+                        create_time=self._in(snapshot.create_time), update_time=self._in(snapshot.update_time))
+
+    def _update_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {FieldPath(*parse_field_path(k)).to_api_repr(): self._out(v) for k, v in data.items()}
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def get(self, path: str) -> Document | None:
+        write = validated_write("delete", path)  # validates the path only
+        with _errors(f"Reading {path}"):
+            snapshot = self.client.document(write.path).get()
+        return self._document(snapshot) if snapshot.exists else None
+
+    def _client_query(self, query: Query, start_after: Any = None) -> Any:
+        q: Any = self.client.collection(query.collection)
+        for c in query.conditions:
+            path = FieldPath(*c.field).to_api_repr()
+            q = q.where(filter=FieldFilter(path, _CLIENT_OPS.get(c.op, c.op), self._out(c.value)))
+        for order in query.effective_orders:  # explicit, so every page orders alike
+            direction = firestore.Query.DESCENDING if order.direction == "desc" else firestore.Query.ASCENDING
+            q = q.order_by(FieldPath(*order.field).to_api_repr(), direction=direction)
+        if query.limit is not None:
+            q = q.limit(query.limit)
+        if isinstance(start_after, Document):
+            snapshot = firestore.DocumentSnapshot(self.client.document(start_after.path),
+                                                  self._out(start_after.data), True, None, None, None)
+            q = q.start_after(snapshot)
+        elif start_after is not None:
+            q = q.start_after({k: self._out(v) for k, v in start_after.items()})
+        return q
+
+    def _build(self, collection: str, **spec: Any) -> Query:
+        query = Query.build(collection_path(collection), **spec)
+        self.indexes.check(query)
+        return query
+
+    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
+              order_by: Any = None, limit: int | None = None, start_after: Any = None) -> list[Document]:
+        query = self._build(collection, conditions=conditions, order_by=order_by, limit=limit,
+                            start_after=start_after)
+        with _errors(f"Querying {collection}"):
+            return [self._document(s) for s in self._client_query(query, start_after).stream()]
+
+    def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
+        query = self._build(collection, conditions=conditions)
+        q: Any = self.client.collection(query.collection)
+        for c in query.conditions:
+            q = q.where(filter=FieldFilter(FieldPath(*c.field).to_api_repr(), _CLIENT_OPS.get(c.op, c.op),
+                                           self._out(c.value)))
+        with _errors(f"Counting {collection}"):
+            return int(q.count().get()[0][0].value)
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
+        self.commit([validated_write("merge" if merge else "set", path, data)])
+
+    def create(self, path: str, data: Mapping[str, Any]) -> None:
+        write = validated_write("create", path, data)
+        with _errors(f"Creating {write.path}"):
+            self.client.document(write.path).create(self._out(write.data))
+
+    def update(self, path: str, data: Mapping[str, Any]) -> None:
+        write = validated_write("update", path, data)
+        with _errors(f"Updating {write.path}"):
+            self.client.document(write.path).update(self._update_data(write.data))
+
+    def delete(self, path: str) -> None:
+        self.commit([validated_write("delete", path)])
+
+    def add(self, collection: str, data: Mapping[str, Any]) -> str:
+        doc_id = new_id()
+        self.create(f"{collection_path(collection)}/{doc_id}", data)
+        return doc_id
+
+    def batch(self) -> WriteBatch:
+        return WriteBatch(self.commit)
+
+    def _apply(self, target: Any, write: Write) -> None:
+        ref = self.client.document(write.path)
+        if write.kind == "delete":
+            target.delete(ref)
+        elif write.kind == "create":
+            target.create(ref, self._out(write.data))
+        elif write.kind == "update":
+            target.update(ref, self._update_data(write.data))
+        else:
+            target.set(ref, self._out(write.data), merge=write.kind == "merge")
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        """Apply validated writes atomically."""
+        batch = self.client.batch()
+        for write in writes:
+            self._apply(batch, write)
+        with _errors(f"Committing {len(writes)} write(s)"):
+            batch.commit()
+
+    # --- transactions --------------------------------------------------------------------------
+
+    def run_transaction(self, fn: Callable[[Any], T], *, max_attempts: int = 5) -> T:
+        transaction = self.client.transaction(max_attempts=max_attempts)
+
+        @firestore.transactional  # type: ignore[misc]
+        def attempt(tx: Any) -> T:
+            return fn(FirestoreTransaction(self, tx))
+
+        with _errors("Transaction"):
+            result: T = attempt(transaction)
+        return result
+
+    # --- health --------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            with _errors("Health check"):
+                self.client.collection("health").document("probe").get(timeout=5)
+        except (Unavailable, Forbidden, NotFound) as exc:
+            return {"status": "unavailable", "backend": self.backend, "error": exc.message}
+        return {"status": "ok", "backend": self.backend, "project": self.client.project,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class FirestoreTransaction:
+    """The port's Transaction over a client transaction (reads first, then writes)."""
+
+    def __init__(self, store: FirestoreDocumentStore, tx: Any) -> None:
+        self.store = store
+        self.tx = tx
+        self.wrote = False
+
+    def _reading(self) -> None:
+        if self.wrote:
+            raise TransactionMisuse("a transaction must do all its reads before its first write")
+
+    def get(self, path: str) -> Document | None:
+        self._reading()
+        ref = self.store.client.document(validated_write("delete", path).path)
+        snapshot = ref.get(transaction=self.tx)
+        return self.store._document(snapshot) if snapshot.exists else None
+
+    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
+              order_by: Any = None, limit: int | None = None) -> list[Document]:
+        self._reading()
+        query = self.store._build(collection, conditions=conditions, order_by=order_by, limit=limit)
+        return [self.store._document(s) for s in self.store._client_query(query).stream(transaction=self.tx)]
+
+    def _write(self, write: Write) -> None:
+        self.wrote = True
+        self.store._apply(self.tx, write)
+
+    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
+        self._write(validated_write("merge" if merge else "set", path, data))
+
+    def create(self, path: str, data: Mapping[str, Any]) -> None:
+        self._write(validated_write("create", path, data))
+
+    def update(self, path: str, data: Mapping[str, Any]) -> None:
+        self._write(validated_write("update", path, data))
+
+    def delete(self, path: str) -> None:
+        self._write(validated_write("delete", path))

@@ -1,0 +1,262 @@
+"""The embedded document store: Firestore's semantics on one SQLite file (WAL; many processes).
+
+Writes run in ``BEGIN IMMEDIATE`` transactions, so a batch is atomic and concurrent writers (the
+API and a worker) queue rather than clash. Transactions are optimistic like Firestore's: reads
+remember each document's version (and each query's result), the commit re-checks them under the
+write lock, and the function runs again when something changed in between.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from backend.database.database import DatabaseType
+from backend.database.documents import local_codec, writes
+from backend.database.documents.indexes import IndexRegistry
+from backend.database.documents.local_query import COLUMNS, Versioned, run_query
+from backend.database.documents.paths import collection_path, document_path, new_id
+from backend.database.documents.port import Document, TransactionMisuse, Write, WriteBatch, validated_write
+from backend.database.documents.query import Query
+from backend.errors import Conflict, Unavailable
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    parent TEXT NOT NULL,
+    id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    create_time TEXT NOT NULL,
+    update_time TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (parent, id)
+);
+"""
+_INSERT = "INSERT INTO documents (parent, id, data, create_time, update_time) VALUES (?, ?, ?, ?, ?)"
+_UPSERT = (f"{_INSERT} ON CONFLICT (parent, id) DO UPDATE SET data = excluded.data, "
+           "update_time = excluded.update_time, version = version + 1")
+
+
+class _Contention(Exception):
+    """Something a transaction read changed before it could commit."""
+
+
+class LocalDocumentStore:
+    """DocumentStore on SQLite; ``path`` is the database file (created on first use)."""
+
+    backend = "local"
+    database_type = DatabaseType.FIRESTORE
+
+    def __init__(self, path: Path, *, indexes: IndexRegistry | None = None, busy_timeout_s: float = 30) -> None:
+        self.path = path
+        self.indexes = indexes or IndexRegistry()
+        self._busy_ms = int(busy_timeout_s * 1000)
+        self._local = threading.local()
+        self._open: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection().executescript(SCHEMA)
+
+    # --- connections (one per thread) ----------------------------------------------------------
+
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as exc:
+                raise Unavailable(f"Cannot open the document store {self.path}: {exc}. Check that the "
+                                  "directory is writable, or set WELLNESS_DATA_DIR.") from exc
+            self._local.conn = conn
+            with self._lock:
+                self._open.append(conn)
+        return conn
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[sqlite3.Connection]:
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._open:
+                conn.close()
+            self._open.clear()
+        self._local = threading.local()
+
+    def health(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            self.connection().execute("SELECT 1 FROM documents LIMIT 1").fetchall()
+        except (sqlite3.Error, Unavailable) as exc:
+            return {"status": "unavailable", "backend": self.backend, "error": str(exc)}
+        return {"status": "ok", "backend": self.backend, "path": str(self.path),
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def _get(self, path: str) -> Versioned | None:
+        doc = document_path(path)
+        row = self.connection().execute(f"SELECT {COLUMNS} FROM documents WHERE parent = ? AND id = ?",
+                                        (doc.parent, doc.id)).fetchone()
+        return None if row is None else Versioned.from_row(doc.parent, row)
+
+    def get(self, path: str) -> Document | None:
+        found = self._get(path)
+        return None if found is None else found.document
+
+    def _query(self, collection: str, **spec: Any) -> tuple[Query, list[Versioned]]:
+        query = Query.build(collection_path(collection), **spec)
+        self.indexes.check(query)
+        return query, run_query(self.connection(), query)
+
+    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
+              order_by: Any = None, limit: int | None = None, start_after: Any = None) -> list[Document]:
+        _, found = self._query(collection, conditions=conditions, order_by=order_by, limit=limit,
+                               start_after=start_after)
+        return [v.document for v in found]
+
+    def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
+        query = Query.build(collection_path(collection), conditions=conditions)
+        self.indexes.check(query)
+        return run_query(self.connection(), query, count=True)  # type: ignore[return-value]
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
+        self.commit([validated_write("merge" if merge else "set", path, data)])
+
+    def create(self, path: str, data: Mapping[str, Any]) -> None:
+        self.commit([validated_write("create", path, data)])
+
+    def update(self, path: str, data: Mapping[str, Any]) -> None:
+        self.commit([validated_write("update", path, data)])
+
+    def delete(self, path: str) -> None:
+        self.commit([validated_write("delete", path)])
+
+    def add(self, collection: str, data: Mapping[str, Any]) -> str:
+        doc_id = new_id()
+        self.create(f"{collection_path(collection)}/{doc_id}", data)
+        return doc_id
+
+    def batch(self) -> WriteBatch:
+        return WriteBatch(self.commit)
+
+    def commit(self, batch: Sequence[Write], check: Callable[[sqlite3.Connection], None] | None = None) -> None:
+        """Apply validated writes atomically, all at one commit time."""
+        now = datetime.now(UTC)
+        stamp = local_codec.timestamp_text(now)
+        with self._write_lock() as conn:
+            if check is not None:
+                check(conn)
+            pending: list[tuple[str, str, str, str, str]] = []
+            for write in batch:
+                doc = document_path(write.path)
+                if write.kind == "set" and (text := _plain_json(write.data)) is not None:
+                    pending.append((doc.parent, doc.id, text, stamp, stamp))  # no read needed
+                    continue
+                if pending:
+                    conn.executemany(_UPSERT, pending)
+                    pending = []
+                self._read_modify_write(conn, write, now, stamp)
+            if pending:
+                conn.executemany(_UPSERT, pending)
+
+    def _read_modify_write(self, conn: sqlite3.Connection, write: Write, now: datetime, stamp: str) -> None:
+        doc = document_path(write.path)
+        row = conn.execute("SELECT data FROM documents WHERE parent = ? AND id = ?", (doc.parent, doc.id)).fetchone()
+        result = writes.apply(None if row is None else local_codec.decode(row[0]), write, now)
+        if result is None:
+            conn.execute("DELETE FROM documents WHERE parent = ? AND id = ?", (doc.parent, doc.id))
+        else:
+            conn.execute(_UPSERT, (doc.parent, doc.id, local_codec.encode(result), stamp, stamp))
+
+    # --- transactions --------------------------------------------------------------------------
+
+    def run_transaction(self, fn: Callable[[Any], T], *, max_attempts: int = 5) -> T:
+        for attempt in range(max_attempts):
+            tx = LocalTransaction(self)
+            result = fn(tx)
+            try:
+                self.commit(tx.writes, check=tx.verify)
+            except _Contention:
+                time.sleep(min(0.01 * 2**attempt, 0.5))
+                continue
+            return result
+        raise Conflict(f"The transaction gave up after {max_attempts} attempts: other writes kept changing "
+                       "the documents it read. Try again.", details={"attempts": max_attempts})
+
+
+class LocalTransaction:
+    """Reads record versions; ``verify`` (under the write lock) fails if any of them moved."""
+
+    def __init__(self, store: LocalDocumentStore) -> None:
+        self.store = store
+        self.writes: list[Write] = []
+        self._reads: dict[str, int | None] = {}
+        self._queries: list[tuple[Query, list[tuple[str, int]]]] = []
+
+    def _reading(self) -> None:
+        if self.writes:
+            raise TransactionMisuse("a transaction must do all its reads before its first write")
+
+    def get(self, path: str) -> Document | None:
+        self._reading()
+        found = self.store._get(path)
+        self._reads[document_path(path).path] = None if found is None else found.version
+        return None if found is None else found.document
+
+    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
+              order_by: Any = None, limit: int | None = None) -> list[Document]:
+        self._reading()
+        query, found = self.store._query(collection, conditions=conditions, order_by=order_by, limit=limit)
+        self._queries.append((query, [(v.document.path, v.version) for v in found]))
+        return [v.document for v in found]
+
+    def verify(self, conn: sqlite3.Connection) -> None:
+        for path, version in self._reads.items():
+            doc = document_path(path)
+            row = conn.execute("SELECT version FROM documents WHERE parent = ? AND id = ?",
+                               (doc.parent, doc.id)).fetchone()
+            if (None if row is None else row[0]) != version:
+                raise _Contention
+        for query, seen in self._queries:
+            if [(v.document.path, v.version) for v in run_query(conn, query)] != seen:
+                raise _Contention
+
+    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
+        self.writes.append(validated_write("merge" if merge else "set", path, data))
+
+    def create(self, path: str, data: Mapping[str, Any]) -> None:
+        self.writes.append(validated_write("create", path, data))
+
+    def update(self, path: str, data: Mapping[str, Any]) -> None:
+        self.writes.append(validated_write("update", path, data))
+
+    def delete(self, path: str) -> None:
+        self.writes.append(validated_write("delete", path))
+
+
+def _plain_json(data: Mapping[str, Any]) -> str | None:
+    """JSON text when ``data`` holds no write sentinels (plain sets need no read), else None."""
+    try:
+        return local_codec.encode(data)
+    except local_codec.HasSentinel:
+        return None

@@ -1,0 +1,191 @@
+"""Firestore queries as SQLite SQL over the JSON documents of the embedded store.
+
+Every condition on scalar operands is translated exactly: a value only matches values of its
+own type (Firestore's type-bounded comparisons), and orders sort by (type rank, value) so mixed
+types come out in Firestore's order. Operands that are arrays or maps, and field names SQLite's
+JSON paths cannot spell, are left to the Python evaluator (``query.matches``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.database.documents import values as v
+from backend.database.documents.local_codec import BYTES, FLOAT, GEO, REF, TS, timestamp_text
+from backend.database.documents.paths import FieldPath
+from backend.database.documents.query import Condition, Query
+
+SLASH_KEY = "\x01"  # references order segment by segment: '/' is replaced by a character below all
+
+
+class NotExpressible(Exception):
+    """This part of the query must be evaluated in Python."""
+
+
+@dataclass
+class Sql:
+    """Collects SQL fragments and their named parameters."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+
+def json_path(path: FieldPath) -> str:
+    if any('"' in part or "\\" in part for part in path):
+        raise NotExpressible
+    return "$" + "".join(f'."{part}"' for part in path)
+
+
+class Accessor:
+    """SQL for reading one value: a document field, or an array element of json_each."""
+
+    def __init__(self, sql: Sql, path: FieldPath | None) -> None:
+        self.sql = sql
+        if path is None:
+            self.type, self.raw = "e.type", "e.value"
+            self._tag = lambda tag: f"json_extract(e.value, '$.\"{tag}\"')"
+            self._tag_type = lambda tag: f"json_type(e.value, '$.\"{tag}\"')"
+        else:
+            base = json_path(path)
+            p = sql.param(base)
+            self.type, self.raw = f"json_type(data, {p})", f"json_extract(data, {p})"
+            tags = {tag: sql.param(f'{base}."{tag}"') for tag in (TS, BYTES, REF, GEO, FLOAT)}
+            self._tag = lambda tag: f"json_extract(data, {tags[tag]})"
+            self._tag_type = lambda tag: f"json_type(data, {tags[tag]})"
+
+    def tag(self, tag: str) -> str:
+        return self._tag(tag)
+
+    def number(self) -> str:
+        return (f"CASE {self.type} WHEN 'integer' THEN {self.raw} WHEN 'real' THEN {self.raw} "
+                f"ELSE CASE {self.tag(FLOAT)} WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END END")
+
+    def rank(self) -> str:
+        t = self._tag_type
+        return (f"CASE {self.type} WHEN 'null' THEN {v.NULL} WHEN 'true' THEN {v.BOOLEAN} "
+                f"WHEN 'false' THEN {v.BOOLEAN} WHEN 'integer' THEN {v.NUMBER} WHEN 'real' THEN {v.NUMBER} "
+                f"WHEN 'text' THEN {v.STRING} WHEN 'array' THEN {v.ARRAY} WHEN 'object' THEN CASE "
+                f"WHEN {t(TS)} IS NOT NULL THEN {v.TIMESTAMP} WHEN {t(BYTES)} IS NOT NULL THEN {v.BYTES} "
+                f"WHEN {t(REF)} IS NOT NULL THEN {v.REFERENCE} WHEN {t(GEO)} IS NOT NULL THEN {v.GEO} "
+                f"WHEN {self.tag(FLOAT)} = 'nan' THEN {v.NAN} WHEN {t(FLOAT)} IS NOT NULL THEN {v.NUMBER} "
+                f"ELSE {v.MAP} END END")
+
+    def sort_value(self) -> str:
+        return (f"CASE {self.type} WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'integer' THEN {self.raw} "
+                f"WHEN 'real' THEN {self.raw} WHEN 'text' THEN {self.raw} WHEN 'object' THEN COALESCE("
+                f"{self.tag(TS)}, {self.tag(BYTES)}, replace({self.tag(REF)}, '/', char(1)), "
+                f"json_extract({self.tag(GEO)}, '$[0]'), "
+                f"CASE {self.tag(FLOAT)} WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END) END")
+
+    def sort_value2(self) -> str:
+        return f"json_extract({self.tag(GEO)}, '$[1]')"
+
+    def typed(self, value: Any) -> tuple[str, list[Any]]:
+        """(SQL reading this field as the operand's type, the operand's SQL values)."""
+        kind = v.rank(value)
+        if kind == v.BOOLEAN:
+            return f"CASE {self.type} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END", [int(value)]
+        if kind == v.NUMBER:
+            return self.number(), [value]
+        if kind == v.TIMESTAMP:
+            return self.tag(TS), [timestamp_text(value)]
+        if kind == v.STRING:
+            return f"CASE WHEN {self.type} = 'text' THEN {self.raw} END", [value]
+        if kind == v.BYTES:
+            return self.tag(BYTES), [value.hex()]
+        if kind == v.REFERENCE:
+            return f"replace({self.tag(REF)}, '/', char(1))", [value.path.replace("/", SLASH_KEY)]
+        if kind == v.GEO:
+            geo = self.tag(GEO)
+            return f"json_extract({geo}, '$[0]'), json_extract({geo}, '$[1]')", [value.latitude, value.longitude]
+        raise NotExpressible
+
+    def equals(self, value: Any) -> str:
+        kind = v.rank(value)
+        if kind == v.NULL:
+            return f"{self.type} = 'null'"
+        if kind == v.NAN:
+            return f"{self.tag(FLOAT)} = 'nan'"
+        if kind == v.STRING:  # the indexable form: the raw value first, the type check second
+            return f"({self.raw} = {self.sql.param(value)} AND {self.type} = 'text')"
+        if kind == v.NUMBER and math.isfinite(value):
+            return f"({self.raw} = {self.sql.param(value)} AND {self.type} IN ('integer', 'real'))"
+        return self.compare("=", value)
+
+    def compare(self, op: str, value: Any) -> str:
+        expr, operands = self.typed(value)
+        params = ", ".join(self.sql.param(x) for x in operands)
+        return f"(({expr}) {op} ({params}))" if len(operands) > 1 else f"({expr} {op} {params})"
+
+
+def condition_sql(sql: Sql, c: Condition) -> str:
+    """SQL for one condition; raises NotExpressible when only Python can evaluate it exactly."""
+    field = Accessor(sql, c.field)
+    if c.op == "==":
+        return field.equals(c.value)
+    if c.op == "in":
+        terms = [field.equals(x) for x in c.value if x is not None]
+        return "(" + " OR ".join(terms) + ")" if terms else "0"
+    if c.op in ("array-contains", "array-contains-any"):
+        operands = [c.value] if c.op == "array-contains" else c.value
+        element = Accessor(sql, None)
+        terms = " OR ".join(element.equals(x) for x in operands)
+        return (f"({field.type} = 'array' AND EXISTS (SELECT 1 FROM json_each(data, {sql.param(json_path(c.field))})"
+                f" AS e WHERE {terms}))")
+    present = f"({field.type} IS NOT NULL AND {field.type} != 'null')"
+    if c.op == "!=":
+        return f"({present} AND NOT COALESCE({field.equals(c.value)}, 0))" if c.value is not None else present
+    if c.op == "not-in":
+        terms = " OR ".join(field.equals(x) for x in c.value)
+        return f"({present} AND NOT COALESCE(({terms}), 0))"
+    return field.compare(c.op, c.value)
+
+
+@dataclass(frozen=True)
+class SortTerm:
+    expressions: tuple[str, ...]  # rank, value, second value (geo longitude)
+    descending: bool
+
+
+def order_terms(sql: Sql, query: Query) -> list[SortTerm]:
+    terms = []
+    for order in query.effective_orders:
+        field = Accessor(sql, order.field)
+        terms.append(SortTerm((field.rank(), field.sort_value(), field.sort_value2()), order.direction == "desc"))
+    return terms
+
+
+def cursor_values(value: Any) -> tuple[Any, Any, Any]:
+    """(rank, value, second value) of a cursor value, as ``order_terms`` computes them in SQL."""
+    kind = v.rank(value)
+    if kind in (v.NULL, v.NAN):
+        return kind, None, None
+    if kind == v.GEO:
+        return kind, value.latitude, value.longitude
+    if kind in (v.ARRAY, v.MAP):
+        raise NotExpressible
+    return kind, Accessor(Sql(), ("x",)).typed(value)[1][0], None
+
+
+def cursor_sql(sql: Sql, terms: list[SortTerm], cursor: tuple[Any, ...], name_desc: bool) -> str:
+    """Rows strictly after the cursor in the query's order (keys compared lexicographically)."""
+    keys: list[tuple[str, Any, bool]] = []
+    for term, value in zip(terms, cursor, strict=False):
+        for expr, key in zip(term.expressions, cursor_values(value), strict=True):
+            keys.append((expr, key, term.descending))
+    if len(cursor) > len(terms):
+        keys.append(("id", cursor[len(terms)], name_desc))
+    alternatives = []
+    for i, (expr, key, desc) in enumerate(keys):
+        if key is None:
+            continue  # a NULL key never orders rows apart; the earlier keys decided
+        earlier = [f"{e} IS {sql.param(k)}" for e, k, _ in keys[:i]]
+        earlier.append(f"{expr} {'<' if desc else '>'} {sql.param(key)}")
+        alternatives.append("(" + " AND ".join(earlier) + ")")
+    return "(" + " OR ".join(alternatives) + ")" if alternatives else "0"

@@ -1,0 +1,184 @@
+"""The document-store port: what every adapter (embedded SQLite, Google Cloud Firestore) offers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Literal, Protocol, TypeVar
+
+from backend.database.documents.paths import document_path
+from backend.database.documents.values import DELETE_FIELD, check_document
+from backend.errors import FieldProblem, ValidationFailed
+
+T = TypeVar("T")
+MAX_BATCH_WRITES = 500
+WriteKind = Literal["set", "merge", "create", "update", "delete"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A stored document: its id, full path, data and server times (UTC)."""
+
+    id: str
+    path: str
+    data: dict[str, Any]
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The data with the document's ``id`` added, as the seed's services return it."""
+        return {"id": self.id, **self.data}
+
+
+@dataclass(frozen=True)
+class Write:
+    """One validated write of a batch or transaction."""
+
+    kind: WriteKind
+    path: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+class TransactionMisuse(RuntimeError):
+    """A transaction read after it wrote (Firestore requires every read first)."""
+
+
+def validated_write(kind: WriteKind, path: str, data: Mapping[str, Any] | None = None) -> Write:
+    """Check the path and (for set/create/merge) the document against Firestore's rules."""
+    doc = document_path(path)
+    if kind == "delete":
+        return Write(kind, doc.path)
+    if not isinstance(data, Mapping):
+        raise ValidationFailed([FieldProblem("document", "must be a mapping of field names to values")])
+    if kind == "update":
+        if not data:
+            raise ValidationFailed([FieldProblem("document", "an update needs at least one field")])
+        _check_update(doc.path, data)
+    else:
+        check_document(doc.path, data)
+        if kind != "merge" and (where := _delete_field_at(data)):
+            raise ValidationFailed([FieldProblem(where, "DELETE_FIELD works only with update or merge")])
+    return Write(kind, doc.path, data)
+
+
+def _delete_field_at(data: Mapping[str, Any], prefix: str = "") -> str | None:
+    for key, value in data.items():
+        if value is DELETE_FIELD:
+            return prefix + key
+        if isinstance(value, Mapping) and (found := _delete_field_at(value, f"{prefix}{key}.")):
+            return found
+    return None
+
+
+def _check_update(path: str, data: Mapping[str, Any]) -> None:
+    from backend.database.documents.paths import parse_field_path
+
+    nested: dict[str, Any] = {}
+    for key, value in data.items():
+        parts = parse_field_path(key)
+        target = nested
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise ValidationFailed([FieldProblem(key, "conflicts with another field of the update")])
+        target[parts[-1]] = value
+    check_document(path, nested)
+
+
+class WriteBatch:
+    """Collects up to 500 writes; ``commit`` applies them atomically (all or none)."""
+
+    def __init__(self, commit: Callable[[Sequence[Write]], None]) -> None:
+        self._commit = commit
+        self.writes: list[Write] = []
+        self.committed = False
+
+    def _add(self, write: Write) -> WriteBatch:
+        if self.committed:
+            raise RuntimeError("this batch was already committed; start a new one")
+        if len(self.writes) >= MAX_BATCH_WRITES:
+            raise ValidationFailed([FieldProblem(
+                "batch", f"a batch holds at most {MAX_BATCH_WRITES} writes; commit and start another")])
+        self.writes.append(write)
+        return self
+
+    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> WriteBatch:
+        return self._add(validated_write("merge" if merge else "set", path, data))
+
+    def create(self, path: str, data: Mapping[str, Any]) -> WriteBatch:
+        return self._add(validated_write("create", path, data))
+
+    def update(self, path: str, data: Mapping[str, Any]) -> WriteBatch:
+        return self._add(validated_write("update", path, data))
+
+    def delete(self, path: str) -> WriteBatch:
+        return self._add(validated_write("delete", path))
+
+    def commit(self) -> None:
+        if self.committed:
+            raise RuntimeError("this batch was already committed")
+        self.committed = True
+        if self.writes:
+            self._commit(self.writes)
+
+    def __len__(self) -> int:
+        return len(self.writes)
+
+    def __enter__(self) -> WriteBatch:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None and not self.committed:
+            self.commit()
+
+
+class Transaction(Protocol):
+    """Reads first, then writes; the adapter retries the whole function on contention."""
+
+    def get(self, path: str) -> Document | None: ...
+
+    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
+              order_by: Any = None, limit: int | None = None) -> list[Document]: ...
+
+    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None: ...
+
+    def create(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def update(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def delete(self, path: str) -> None: ...
+
+
+class DocumentStore(Protocol):
+    """Firestore's operations, limits and errors; ``local`` and ``firestore`` implement it."""
+
+    backend: str
+    database_type: Any  # DatabaseType.FIRESTORE (set by the adapters)
+
+    def get(self, path: str) -> Document | None: ...
+
+    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None: ...
+
+    def create(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def update(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def delete(self, path: str) -> None: ...
+
+    def add(self, collection: str, data: Mapping[str, Any]) -> str: ...
+
+    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
+              order_by: Any = None, limit: int | None = None, start_after: Any = None) -> list[Document]: ...
+
+    def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int: ...
+
+    def batch(self) -> WriteBatch: ...
+
+    def run_transaction(self, fn: Callable[[Transaction], T], *, max_attempts: int = 5) -> T: ...
+
+    def health(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,261 @@
+"""Queries in the seed's form, checked against Firestore's rules before any adapter runs them.
+
+``Query.build`` turns ``conditions=[{'field': 'user_id', 'operator': '==', 'value': 'u1'}]``,
+``order_by``, ``limit`` and ``start_after`` into a validated ``Query``; it raises
+``ValidationFailed`` for anything Firestore would refuse, naming the condition.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from backend.database.documents.paths import FieldPath, format_field_path, parse_field_path
+from backend.database.documents.values import (
+    ARRAY,
+    MAP,
+    NULL,
+    check_value,
+    compare,
+    equal,
+    is_sentinel,
+    rank,
+)
+from backend.errors import FieldProblem, ValidationFailed
+
+Direction = Literal["asc", "desc"]
+
+EQUALITY = ("==", "in", "array-contains", "array-contains-any")
+RANGE = ("<", "<=", ">", ">=")
+NOT_EQUAL = ("!=", "not-in")
+OPERATORS = (*EQUALITY, *RANGE, *NOT_EQUAL)
+_ALIASES = {"array_contains": "array-contains", "array_contains_any": "array-contains-any",
+            "not_in": "not-in", "=": "=="}
+LIST_OPERATORS = {"in": 30, "array-contains-any": 30, "not-in": 10}
+MAX_DISJUNCTIONS = 30
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: FieldPath
+    op: str
+    value: Any
+
+    @property
+    def name(self) -> str:
+        return format_field_path(self.field)
+
+    @property
+    def is_inequality(self) -> bool:
+        return self.op in RANGE or self.op in NOT_EQUAL
+
+
+@dataclass(frozen=True)
+class Order:
+    field: FieldPath
+    direction: Direction = "asc"
+
+    @property
+    def name(self) -> str:
+        return format_field_path(self.field)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A validated query; ``orders`` are the explicit orders, ``effective_orders`` add Firestore's
+    implicit ones (inequality fields, then the document name)."""
+
+    collection: str
+    conditions: tuple[Condition, ...] = ()
+    orders: tuple[Order, ...] = ()
+    limit: int | None = None
+    start_after: tuple[Any, ...] | None = None  # values for effective_orders, then the document id
+
+    @property
+    def effective_orders(self) -> tuple[Order, ...]:
+        explicit = {o.field for o in self.orders}
+        direction: Direction = self.orders[-1].direction if self.orders else "asc"
+        implicit = sorted({c.field for c in self.conditions if c.is_inequality} - explicit)
+        return self.orders + tuple(Order(f, direction) for f in implicit)
+
+    @property
+    def name_direction(self) -> Direction:
+        orders = self.effective_orders
+        return orders[-1].direction if orders else "asc"
+
+    @classmethod
+    def build(
+        cls,
+        collection: str,
+        *,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+        order_by: Any = None,
+        limit: int | None = None,
+        start_after: Any = None,
+    ) -> Query:
+        parsed = tuple(_condition(c, i) for i, c in enumerate(conditions or ()))
+        _check_combination(parsed)
+        query = cls(collection=collection, conditions=parsed, orders=_orders(order_by), limit=_limit(limit))
+        if start_after is not None:
+            query = cls(collection, query.conditions, query.orders, query.limit, _cursor(query, start_after))
+        return query
+
+
+def _bad(where: str, reason: str, value: object = None) -> ValidationFailed:
+    return ValidationFailed([FieldProblem(where, reason, value=value)])
+
+
+def _condition(raw: object, index: int) -> Condition:
+    where = f"conditions[{index}]"
+    if not isinstance(raw, Mapping):
+        raise _bad(where, "must be a mapping like {'field': 'user_id', 'operator': '==', 'value': 'u1'}", raw)
+    unknown = set(raw) - {"field", "operator", "op", "value"}
+    if unknown or "field" not in raw or "value" not in raw:
+        raise _bad(where, "needs 'field' and 'value' (and optionally 'operator'); got keys "
+                   + ", ".join(sorted(map(str, raw))))
+    op = str(raw.get("operator", raw.get("op", "==")))
+    op = _ALIASES.get(op, op)
+    if op not in OPERATORS:
+        raise _bad(f"{where}.operator", f"unknown operator {op!r}; use one of {', '.join(OPERATORS)}", op)
+    field = parse_field_path(raw["field"], what=f"{where}.field")
+    value = raw["value"]
+    _check_operand(where, op, value)
+    return Condition(field, op, list(value) if isinstance(value, tuple) else value)
+
+
+def _check_operand(where: str, op: str, value: Any) -> None:
+    if op in LIST_OPERATORS:
+        if not isinstance(value, list | tuple) or not value:
+            raise _bad(f"{where}.value", f"'{op}' takes a non-empty list of values", value)
+        if len(value) > LIST_OPERATORS[op]:
+            raise _bad(f"{where}.value", f"'{op}' takes at most {LIST_OPERATORS[op]} values, got {len(value)}")
+        items = list(value)
+    else:
+        items = [value]
+    for item in items:
+        if is_sentinel(item):
+            raise _bad(f"{where}.value", f"{item!r} can only be written, not queried")
+        check_value(item, [f"{where}.value"], 1)
+    if op in RANGE and (value is None or (isinstance(value, float) and math.isnan(value))):
+        raise _bad(f"{where}.value", "only '==' and '!=' can compare with None or NaN", str(value))
+
+
+def _check_combination(conditions: tuple[Condition, ...]) -> None:
+    ops = [c.op for c in conditions]
+    if sum(op in NOT_EQUAL for op in ops) > 1:
+        raise _bad("conditions", "at most one '!=' or 'not-in' condition per query")
+    if "not-in" in ops and ("in" in ops or "array-contains-any" in ops):
+        raise _bad("conditions", "'not-in' cannot be combined with 'in' or 'array-contains-any'")
+    if sum(op in ("array-contains", "array-contains-any") for op in ops) > 1:
+        raise _bad("conditions", "at most one 'array-contains' or 'array-contains-any' condition per query")
+    disjunctions = math.prod(len(c.value) for c in conditions if c.op in ("in", "array-contains-any"))
+    if disjunctions > MAX_DISJUNCTIONS:
+        raise _bad("conditions", f"'in' and 'array-contains-any' lists multiply to {disjunctions} "
+                   f"alternatives; Firestore allows at most {MAX_DISJUNCTIONS}")
+
+
+def _orders(order_by: Any) -> tuple[Order, ...]:
+    if order_by is None:
+        return ()
+    items = [order_by] if isinstance(order_by, str | Mapping) or _is_pair(order_by) else list(order_by)
+    orders = []
+    for i, item in enumerate(items):
+        where = f"order_by[{i}]"
+        if isinstance(item, str):
+            field, direction = (item[1:], "desc") if item.startswith("-") else (item, "asc")
+        elif isinstance(item, Mapping):
+            field, direction = item.get("field"), str(item.get("direction", "asc"))
+        elif _is_pair(item):
+            field, direction = item[0], str(item[1])
+        else:
+            raise _bad(where, "must be 'field', '-field', ('field', 'desc') or {'field': ..., 'direction': ...}")
+        direction = direction.lower().removesuffix("ending")
+        if direction not in ("asc", "desc"):
+            raise _bad(where, f"direction must be 'asc' or 'desc', not {direction!r}")
+        orders.append(Order(parse_field_path(field, what=f"{where}.field"), direction))  # type: ignore[arg-type]
+    if len({o.field for o in orders}) != len(orders):
+        raise _bad("order_by", "orders the same field twice")
+    return tuple(orders)
+
+
+def _is_pair(item: object) -> bool:
+    return isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+
+
+def _limit(limit: int | None) -> int | None:
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise _bad("limit", "must be a positive whole number", limit)
+    return limit
+
+
+def _cursor(query: Query, start_after: Any) -> tuple[Any, ...]:
+    """Cursor values from a document of the previous page, or from a mapping of order fields."""
+    from backend.database.documents.port import Document
+
+    orders = query.effective_orders
+    if isinstance(start_after, Document):
+        values = []
+        for order in orders:
+            found, value = lookup(start_after.data, order.field)
+            if not found:
+                raise _bad("start_after", f"the document has no field {order.name}, which the query orders by")
+            values.append(value)
+        return (*values, start_after.id)
+    if isinstance(start_after, Mapping):
+        missing = [o.name for o in orders if o.name not in start_after]
+        if missing or not orders:
+            raise _bad("start_after", "give a value for every ordered field: " + ", ".join(missing or ["(none)"]))
+        return tuple(start_after[o.name] for o in orders)
+    raise _bad("start_after", "must be a document from the previous page or a mapping of ordered fields")
+
+
+# --- evaluation in Python (the embedded store's reference semantics) -------------------------
+
+
+def lookup(data: Mapping[str, Any], field: FieldPath) -> tuple[bool, Any]:
+    """(True, value) when ``field`` exists in ``data``; (False, None) otherwise."""
+    current: Any = data
+    for part in field:
+        if not isinstance(current, Mapping) or part not in current:
+            return False, None
+        current = current[part]
+    return True, current
+
+
+def matches(data: Mapping[str, Any], condition: Condition) -> bool:
+    """Whether a document satisfies one condition, by Firestore's rules (type-bounded ranges)."""
+    found, value = lookup(data, condition.field)
+    if not found:
+        return False
+    op, operand = condition.op, condition.value
+    if op == "==":
+        return equal(value, operand)
+    if op == "in":
+        return any(x is not None and equal(value, x) for x in operand)
+    if op == "array-contains":
+        return isinstance(value, list) and any(equal(item, operand) for item in value)
+    if op == "array-contains-any":
+        return isinstance(value, list) and any(equal(item, x) for item in value for x in operand)
+    if value is None or rank(value) == NULL:
+        return False  # '!=', 'not-in' and ranges never match null
+    if op == "!=":
+        return not equal(value, operand)
+    if op == "not-in":
+        return not any(equal(value, x) for x in operand)
+    if rank(value) != rank(operand):
+        return False
+    c = compare(value, operand)
+    return {"<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
+
+
+def needs_python(query: Query) -> bool:
+    """Whether some operand is an array or a map (SQL can only compare scalars exactly)."""
+    operands: list[Any] = []
+    for c in query.conditions:
+        operands.extend(c.value if c.op in LIST_OPERATORS else [c.value])
+    operands.extend(query.start_after or ())
+    return any(rank(v) in (ARRAY, MAP) for v in operands if v is not None)
