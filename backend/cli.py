@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -79,6 +80,27 @@ def db_current() -> None:
     """Print the database's revision and the newest one in the code."""
     current = _run(lambda: mig.current_revision(DatabaseManager().engine))
     typer.echo(f"database: {current or '(empty)'}\ncode head: {mig.head_revision()}")
+
+
+@db_app.command("indexes")
+def db_indexes(
+    export: Annotated[
+        Path | None, typer.Option(help="Write Firestore's firestore.indexes.json here.")
+    ] = None,
+) -> None:
+    """List the composite indexes the code's queries need; --export writes them for Firestore."""
+    from backend.database.documents.indexes import IndexRegistry
+
+    registry = IndexRegistry()
+    if export is not None:
+        registry.export(export)
+        err.print(
+            f"Wrote {len(registry.indexes)} composite indexes to {export}. Deploy them with "
+            "`firebase deploy --only firestore:indexes`."
+        )
+        return
+    for declared in registry.indexes:
+        typer.echo(declared.describe())
 
 
 @db_app.command("revision")

@@ -109,7 +109,10 @@ def local_store(tmp_path: Path) -> Iterator[LocalDocumentStore]:
 @pytest.fixture(scope="session")
 def firestore_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Firestore emulator for the whole run; FIRESTORE_EMULATOR_HOST points the client at it."""
-    with emulators.firestore_emulator(tmp_path_factory.mktemp("emulators")) as host, pytest.MonkeyPatch.context() as mp:
+    with (
+        emulators.firestore_emulator(tmp_path_factory.mktemp("emulators")) as host,
+        pytest.MonkeyPatch.context() as mp,
+    ):
         mp.setenv("FIRESTORE_EMULATOR_HOST", host)
         mp.setenv("GOOGLE_CLOUD_PROJECT", emulators.PROJECT)
         yield host

@@ -21,12 +21,14 @@ import pytest
 from tests.support import free_port
 
 PROJECT = "demo-wellness"
-FIRESTORE_JAR = Path("/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar")
+FIRESTORE_JAR = Path(
+    "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
+)
 
 
 def _ready(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - local emulator
+        with urllib.request.urlopen(url, timeout=1) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -64,22 +66,33 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
 def firestore_emulator(log_dir: Path) -> Iterator[str]:
     """host:port of a fresh Firestore emulator; skips when it is not installed."""
     if not FIRESTORE_JAR.exists():
-        pytest.skip(f"Firestore emulator not installed: {FIRESTORE_JAR} is missing "
-                    "(gcloud component cloud-firestore-emulator)")
+        pytest.skip(
+            f"Firestore emulator not installed: {FIRESTORE_JAR} is missing "
+            "(gcloud component cloud-firestore-emulator)"
+        )
     java = shutil.which("java")
     if java is None:
         pytest.skip("Firestore emulator needs Java: no `java` on PATH")
     port = free_port()
-    command = [java, "-cp", str(FIRESTORE_JAR), "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
-               "start", "--host=127.0.0.1", f"--port={port}", f"--project_id={PROJECT}"]
-    with running(command, url=f"http://127.0.0.1:{port}/", log=log_dir / "firestore.log",
-                 name="The Firestore emulator"):
+    command = [
+        java,
+        "-cp",
+        str(FIRESTORE_JAR),
+        "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
+        "start",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        f"--project_id={PROJECT}",
+    ]
+    with running(
+        command, url=f"http://127.0.0.1:{port}/", log=log_dir / "firestore.log", name="The Firestore emulator"
+    ):
         yield f"127.0.0.1:{port}"
 
 
 def wipe_firestore(host: str) -> None:
     """Delete every document in the emulator (between tests)."""
     url = f"http://{host}/emulator/v1/projects/{PROJECT}/databases/(default)/documents"
-    request = urllib.request.Request(url, method="DELETE")  # noqa: S310 - local emulator
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    request = urllib.request.Request(url, method="DELETE")
+    with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200

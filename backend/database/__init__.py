@@ -1,5 +1,25 @@
-"""Database layer: connection management, models, CRUD and migrations for both stores."""
+"""Database layer: routing by data category, connection management, models, CRUD and migrations."""
 
-from backend.database.database import DatabaseManager, get_db_session, init_db
+from backend.database.database import (
+    DatabaseManager,
+    DatabaseType,
+    DataCategory,
+    RelationalStore,
+    get_db_for_category,
+    get_db_session,
+    get_document_store,
+    get_firestore_client,
+    init_db,
+)
 
-__all__ = ["DatabaseManager", "get_db_session", "init_db"]
+__all__ = [
+    "DataCategory",
+    "DatabaseManager",
+    "DatabaseType",
+    "RelationalStore",
+    "get_db_for_category",
+    "get_db_session",
+    "get_document_store",
+    "get_firestore_client",
+    "init_db",
+]

@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import Settings, get_settings
 from backend.database import audit
-from backend.database.postgres import EmbeddedPostgres, check_connection, create_db_engine, describe, unavailable
+from backend.database.postgres import (
+    EmbeddedPostgres,
+    check_connection,
+    create_db_engine,
+    describe,
+    unavailable,
+)
 from backend.errors import Unavailable, WellnessError
 
 if TYPE_CHECKING:
@@ -126,8 +132,13 @@ class DatabaseManager:
         self._documents: DocumentStore | None = None
         self._owns_documents = True
 
-    def configure(self, settings: Settings, *, bind: Engine | Connection | None = None,
-                  documents: DocumentStore | None = None) -> None:
+    def configure(
+        self,
+        settings: Settings,
+        *,
+        bind: Engine | Connection | None = None,
+        documents: DocumentStore | None = None,
+    ) -> None:
         """Use ``settings`` (and optionally an existing engine/connection or document store)."""
         with self._lock:
             if any(x is not None for x in (self._engine, self._session_factory, self._documents)):
@@ -177,8 +188,9 @@ class DatabaseManager:
         with self._lock:
             if self._session_factory is None:
                 if isinstance(self._bind, Connection):  # tests: commits become savepoints of theirs
-                    self._session_factory = sessionmaker(bind=self._bind, expire_on_commit=False,
-                                                         join_transaction_mode="create_savepoint")
+                    self._session_factory = sessionmaker(
+                        bind=self._bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+                    )
                 else:
                     self._session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
             return self._session_factory
@@ -233,8 +245,13 @@ class DatabaseManager:
         except (WellnessError, OperationalError) as exc:
             message = exc.message if isinstance(exc, WellnessError) else str(exc.orig)
             return {"status": "unavailable", "backend": self.backend, "error": message}
-        return {"status": "ok", "backend": self.backend, "server": describe(engine.url), "version": version,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        return {
+            "status": "ok",
+            "backend": self.backend,
+            "server": describe(engine.url),
+            "version": version,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
 
     # --- documents -----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from backend.database.models_sql import FundingStage, InvoiceStatus, PaymentMethod, UserRole
+from backend.database.validation import INT64_MAX, NoNul
 from backend.security import hash_password
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -43,18 +44,11 @@ def _first_of_month(value: date) -> date:
     return value
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("contains a NUL character, which text cannot hold")
-    return value
-
-
 def _trimmed(max_length: int, min_length: int = 1) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
 # Text is trimmed, bounded, and free of NUL characters (PostgreSQL text cannot hold them).
-NoNul = AfterValidator(_no_nul)
 Name = Annotated[str, _trimmed(200), NoNul]
 ShortText = Annotated[str, _trimmed(100), NoNul]
 Code = Annotated[str, _trimmed(64), NoNul]
@@ -65,7 +59,7 @@ Period = Annotated[date, BeforeValidator(_month_start), AfterValidator(_first_of
 Yen = Annotated[int, Field(ge=0, le=10**15)]
 SignedYen = Annotated[int, Field(ge=-(10**15), le=10**15)]
 Count = Annotated[int, Field(ge=0, le=10**7)]
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
 
 
 def _lower(value: str) -> str:

@@ -8,7 +8,8 @@ from backend.database import DatabaseManager
 
 
 def check() -> dict[str, Any]:
-    """``{"status": "ok" | "degraded", "postgresql": {...}}``; never raises."""
-    stores = {"postgresql": DatabaseManager().postgres_health()}
+    """``{"status": "ok" | "degraded", "postgresql": {...}, "documents": {...}}``; never raises."""
+    manager = DatabaseManager()
+    stores = {"postgresql": manager.postgres_health(), "documents": manager.documents_health()}
     healthy = all(store["status"] == "ok" for store in stores.values())
     return {"status": "ok" if healthy else "degraded", **stores}

@@ -13,6 +13,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
+from backend.config import Settings
 from backend.database import DatabaseManager
 from tests.support import free_port, make_settings, postmaster_pid, wait_gone
 
@@ -25,6 +26,8 @@ def test_healthz_reports_postgresql(manager: DatabaseManager) -> None:
     assert body["status"] == "ok"
     assert body["postgresql"]["status"] == "ok"
     assert body["postgresql"]["version"]
+    assert body["documents"]["status"] == "ok"
+    assert body["documents"]["backend"] == "local"
 
 
 def test_healthz_is_503_with_the_reason_when_postgresql_is_down(tmp_path: Path) -> None:
@@ -66,6 +69,7 @@ def test_wellness_serve_on_embedded_defaults_then_ctrl_c(tmp_path: Path) -> None
                 time.sleep(0.2)
         assert body is not None, proc.stdout.read() if proc.stdout else ""
         assert body["postgresql"]["backend"] == "embedded"
+        assert body["documents"] == {**body["documents"], "status": "ok", "backend": "local"}
         assert body["status"] == "ok"
         pgdata = tmp_path / ".wellness" / "pg"
         postmaster = postmaster_pid(pgdata)
@@ -75,3 +79,18 @@ def test_wellness_serve_on_embedded_defaults_then_ctrl_c(tmp_path: Path) -> None
     assert proc.returncode == 0, output
     assert "Traceback" not in output
     assert wait_gone(postmaster)
+
+
+def test_healthz_is_503_when_the_document_store_cannot_open(settings: Settings, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data directory should be")
+    DatabaseManager.reset()
+    DatabaseManager().configure(make_settings(str(settings.database_url), blocker / "data"))
+    try:
+        with TestClient(create_app(migrate=False)) as client:
+            body = client.get("/healthz").json()
+    finally:
+        DatabaseManager.reset()
+    assert body["status"] == "degraded"
+    assert body["documents"]["status"] == "unavailable"
+    assert "WELLNESS_DATA_DIR" in body["documents"]["error"]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from backend.config import Settings
 from backend.database.documents.indexes import INDEXES, IndexRegistry, MissingIndex, index
-from backend.database.documents.port import Document, DocumentStore, Transaction, TransactionMisuse, WriteBatch
+from backend.database.documents.port import (
+    Document,
+    DocumentStore,
+    Transaction,
+    TransactionMisuse,
+    WriteBatch,
+)
 from backend.database.documents.values import DELETE_FIELD, SERVER_TIMESTAMP, GeoPoint, Increment, Reference
 
 __all__ = [
@@ -31,8 +37,9 @@ def open_document_store(settings: Settings, *, indexes: IndexRegistry | None = N
     if settings.document_backend == "firestore":
         from backend.database.documents.firestore import FirestoreDocumentStore
 
-        return FirestoreDocumentStore(project=settings.google_cloud_project,
-                                      database=settings.firestore_database, indexes=indexes)
+        return FirestoreDocumentStore(
+            project=settings.google_cloud_project, database=settings.firestore_database, indexes=indexes
+        )
     from backend.database.documents.local import LocalDocumentStore
 
     return LocalDocumentStore(settings.documents_path, indexes=indexes)

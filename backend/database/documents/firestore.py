@@ -43,10 +43,14 @@ def _errors(what: str) -> Iterator[None]:
     except gexc.InvalidArgument as exc:
         raise ValidationFailed([FieldProblem("document", str(exc.message))]) from exc
     except gexc.FailedPrecondition as exc:
-        raise MissingIndex(f"{what}: Firestore refused the query ({exc.message}). Deploy the indexes "
-                           "(wellness db indexes --export firestore.indexes.json).") from exc
+        raise MissingIndex(
+            f"{what}: Firestore refused the query ({exc.message}). Deploy the indexes "
+            "(wellness db indexes --export firestore.indexes.json)."
+        ) from exc
     except gexc.PermissionDenied as exc:
-        raise Forbidden(f"{what}: Firestore denied access ({exc.message}); check the service account.") from exc
+        raise Forbidden(
+            f"{what}: Firestore denied access ({exc.message}); check the service account."
+        ) from exc
     except gexc.Aborted as exc:
         raise Conflict(f"{what}: gave up because of contention with other writes; try again.") from exc
     except ValueError as exc:
@@ -54,8 +58,10 @@ def _errors(what: str) -> Iterator[None]:
             raise
         raise Conflict(f"{what}: gave up because of contention with other writes; try again.") from exc
     except (gexc.GoogleAPIError, DefaultCredentialsError) as exc:
-        raise Unavailable(f"{what}: Firestore is unreachable ({exc}). Check GOOGLE_CLOUD_PROJECT and the "
-                          "credentials, or FIRESTORE_EMULATOR_HOST for the emulator.") from exc
+        raise Unavailable(
+            f"{what}: Firestore is unreachable ({exc}). Check GOOGLE_CLOUD_PROJECT and the "
+            "credentials, or FIRESTORE_EMULATOR_HOST for the emulator."
+        ) from exc
 
 
 class FirestoreDocumentStore:
@@ -64,8 +70,9 @@ class FirestoreDocumentStore:
     backend = "firestore"
     database_type = DatabaseType.FIRESTORE
 
-    def __init__(self, *, project: str | None = None, database: str = "(default)",
-                 indexes: IndexRegistry | None = None) -> None:
+    def __init__(
+        self, *, project: str | None = None, database: str = "(default)", indexes: IndexRegistry | None = None
+    ) -> None:
         self.indexes = indexes or IndexRegistry()
         with _errors("Opening Firestore"):
             self.client = firestore.Client(project=project, database=database)
@@ -97,8 +104,16 @@ class FirestoreDocumentStore:
         if isinstance(value, list):
             return [self._in(v) for v in value]
         if isinstance(value, datetime):
-            return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
-                            value.microsecond, tzinfo=value.tzinfo)
+            return datetime(
+                value.year,
+                value.month,
+                value.day,
+                value.hour,
+                value.minute,
+                value.second,
+                value.microsecond,
+                tzinfo=value.tzinfo,
+            )
         if isinstance(value, firestore.GeoPoint):
             return GeoPoint(value.latitude, value.longitude)
         if isinstance(value, firestore.DocumentReference):
@@ -106,8 +121,13 @@ class FirestoreDocumentStore:
         return value
 
     def _document(self, snapshot: Any) -> Document:
-        return Document(id=snapshot.id, path=snapshot.reference.path, data=self._in(snapshot.to_dict() or {}),
-                        create_time=self._in(snapshot.create_time), update_time=self._in(snapshot.update_time))
+        return Document(
+            id=snapshot.id,
+            path=snapshot.reference.path,
+            data=self._in(snapshot.to_dict() or {}),
+            create_time=self._in(snapshot.create_time),
+            update_time=self._in(snapshot.update_time),
+        )
 
     def _update_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
         return {FieldPath(*parse_field_path(k)).to_api_repr(): self._out(v) for k, v in data.items()}
@@ -131,8 +151,9 @@ class FirestoreDocumentStore:
         if query.limit is not None:
             q = q.limit(query.limit)
         if isinstance(start_after, Document):
-            snapshot = firestore.DocumentSnapshot(self.client.document(start_after.path),
-                                                  self._out(start_after.data), True, None, None, None)
+            snapshot = firestore.DocumentSnapshot(
+                self.client.document(start_after.path), self._out(start_after.data), True, None, None, None
+            )
             q = q.start_after(snapshot)
         elif start_after is not None:
             q = q.start_after({k: self._out(v) for k, v in start_after.items()})
@@ -143,10 +164,18 @@ class FirestoreDocumentStore:
         self.indexes.check(query)
         return query
 
-    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
-              order_by: Any = None, limit: int | None = None, start_after: Any = None) -> list[Document]:
-        query = self._build(collection, conditions=conditions, order_by=order_by, limit=limit,
-                            start_after=start_after)
+    def query(
+        self,
+        collection: str,
+        *,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+        order_by: Any = None,
+        limit: int | None = None,
+        start_after: Any = None,
+    ) -> list[Document]:
+        query = self._build(
+            collection, conditions=conditions, order_by=order_by, limit=limit, start_after=start_after
+        )
         with _errors(f"Querying {collection}"):
             return [self._document(s) for s in self._client_query(query, start_after).stream()]
 
@@ -154,8 +183,11 @@ class FirestoreDocumentStore:
         query = self._build(collection, conditions=conditions)
         q: Any = self.client.collection(query.collection)
         for c in query.conditions:
-            q = q.where(filter=FieldFilter(FieldPath(*c.field).to_api_repr(), _CLIENT_OPS.get(c.op, c.op),
-                                           self._out(c.value)))
+            q = q.where(
+                filter=FieldFilter(
+                    FieldPath(*c.field).to_api_repr(), _CLIENT_OPS.get(c.op, c.op), self._out(c.value)
+                )
+            )
         with _errors(f"Counting {collection}"):
             return int(q.count().get()[0][0].value)
 
@@ -209,7 +241,7 @@ class FirestoreDocumentStore:
     def run_transaction(self, fn: Callable[[Any], T], *, max_attempts: int = 5) -> T:
         transaction = self.client.transaction(max_attempts=max_attempts)
 
-        @firestore.transactional  # type: ignore[misc]
+        @firestore.transactional
         def attempt(tx: Any) -> T:
             return fn(FirestoreTransaction(self, tx))
 
@@ -226,11 +258,15 @@ class FirestoreDocumentStore:
                 self.client.collection("health").document("probe").get(timeout=5)
         except (Unavailable, Forbidden, NotFound) as exc:
             return {"status": "unavailable", "backend": self.backend, "error": exc.message}
-        return {"status": "ok", "backend": self.backend, "project": self.client.project,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        return {
+            "status": "ok",
+            "backend": self.backend,
+            "project": self.client.project,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
 
     def close(self) -> None:
-        self.client.close()
+        self.client.close()  # type: ignore[no-untyped-call]
 
 
 class FirestoreTransaction:
@@ -251,8 +287,14 @@ class FirestoreTransaction:
         snapshot = ref.get(transaction=self.tx)
         return self.store._document(snapshot) if snapshot.exists else None
 
-    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
-              order_by: Any = None, limit: int | None = None) -> list[Document]:
+    def query(
+        self,
+        collection: str,
+        *,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+        order_by: Any = None,
+        limit: int | None = None,
+    ) -> list[Document]:
         self._reading()
         query = self.store._build(collection, conditions=conditions, order_by=order_by, limit=limit)
         return [self.store._document(s) for s in self.store._client_query(query).stream(transaction=self.tx)]

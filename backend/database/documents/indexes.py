@@ -41,7 +41,10 @@ class IndexField:
     def to_json(self) -> dict[str, str]:
         if self.kind == "contains":
             return {"fieldPath": ".".join(self.path), "arrayConfig": "CONTAINS"}
-        return {"fieldPath": ".".join(self.path), "order": "ASCENDING" if self.kind == "asc" else "DESCENDING"}
+        return {
+            "fieldPath": ".".join(self.path),
+            "order": "ASCENDING" if self.kind == "asc" else "DESCENDING",
+        }
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,11 @@ class CompositeIndex:
         return f"{self.collection} ({', '.join(f.describe() for f in self.fields)})"
 
     def to_json(self) -> dict[str, object]:
-        return {"collectionGroup": self.collection, "queryScope": "COLLECTION",
-                "fields": [f.to_json() for f in self.fields]}
+        return {
+            "collectionGroup": self.collection,
+            "queryScope": "COLLECTION",
+            "fields": [f.to_json() for f in self.fields],
+        }
 
 
 def index(collection: str, *fields: str) -> CompositeIndex:
@@ -75,6 +81,7 @@ def index(collection: str, *fields: str) -> CompositeIndex:
 INDEXES: tuple[CompositeIndex, ...] = (
     index("chats", "company_id", "thread_id", "created_at"),
     index("chats", "company_id", "-created_at"),
+    index("chats", "company_id", "created_at"),
     index("consultations", "company_id", "answered_at"),
     index("consultations", "company_id", "phase", "answered_at"),
     index("consultations", "employee_id", "answered_at"),
@@ -84,6 +91,7 @@ INDEXES: tuple[CompositeIndex, ...] = (
     index("reports", "status", "created_at"),
     index("sessions", "user_id", "-created_at"),
     index("analytics", "analysis", "company_id", "-computed_at"),
+    index("analytics", "company_id", "-computed_at"),
 )
 
 

@@ -40,8 +40,10 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 """
 _INSERT = "INSERT INTO documents (parent, id, data, create_time, update_time) VALUES (?, ?, ?, ?, ?)"
-_UPSERT = (f"{_INSERT} ON CONFLICT (parent, id) DO UPDATE SET data = excluded.data, "
-           "update_time = excluded.update_time, version = version + 1")
+_UPSERT = (
+    f"{_INSERT} ON CONFLICT (parent, id) DO UPDATE SET data = excluded.data, "
+    "update_time = excluded.update_time, version = version + 1"
+)
 
 
 class _Contention(Exception):
@@ -54,14 +56,19 @@ class LocalDocumentStore:
     backend = "local"
     database_type = DatabaseType.FIRESTORE
 
-    def __init__(self, path: Path, *, indexes: IndexRegistry | None = None, busy_timeout_s: float = 30) -> None:
+    def __init__(
+        self, path: Path, *, indexes: IndexRegistry | None = None, busy_timeout_s: float = 30
+    ) -> None:
         self.path = path
         self.indexes = indexes or IndexRegistry()
         self._busy_ms = int(busy_timeout_s * 1000)
         self._local = threading.local()
         self._open: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _unavailable(path, exc) from exc
         self.connection().executescript(SCHEMA)
 
     # --- connections (one per thread) ----------------------------------------------------------
@@ -75,8 +82,7 @@ class LocalDocumentStore:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
-                raise Unavailable(f"Cannot open the document store {self.path}: {exc}. Check that the "
-                                  "directory is writable, or set WELLNESS_DATA_DIR.") from exc
+                raise _unavailable(self.path, exc) from exc
             self._local.conn = conn
             with self._lock:
                 self._open.append(conn)
@@ -106,15 +112,22 @@ class LocalDocumentStore:
             self.connection().execute("SELECT 1 FROM documents LIMIT 1").fetchall()
         except (sqlite3.Error, Unavailable) as exc:
             return {"status": "unavailable", "backend": self.backend, "error": str(exc)}
-        return {"status": "ok", "backend": self.backend, "path": str(self.path),
-                "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        return {
+            "status": "ok",
+            "backend": self.backend,
+            "path": str(self.path),
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
 
     # --- reads ---------------------------------------------------------------------------------
 
     def _get(self, path: str) -> Versioned | None:
         doc = document_path(path)
-        row = self.connection().execute(f"SELECT {COLUMNS} FROM documents WHERE parent = ? AND id = ?",
-                                        (doc.parent, doc.id)).fetchone()
+        row = (
+            self.connection()
+            .execute(f"SELECT {COLUMNS} FROM documents WHERE parent = ? AND id = ?", (doc.parent, doc.id))
+            .fetchone()
+        )
         return None if row is None else Versioned.from_row(doc.parent, row)
 
     def get(self, path: str) -> Document | None:
@@ -126,16 +139,24 @@ class LocalDocumentStore:
         self.indexes.check(query)
         return query, run_query(self.connection(), query)
 
-    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
-              order_by: Any = None, limit: int | None = None, start_after: Any = None) -> list[Document]:
-        _, found = self._query(collection, conditions=conditions, order_by=order_by, limit=limit,
-                               start_after=start_after)
+    def query(
+        self,
+        collection: str,
+        *,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+        order_by: Any = None,
+        limit: int | None = None,
+        start_after: Any = None,
+    ) -> list[Document]:
+        _, found = self._query(
+            collection, conditions=conditions, order_by=order_by, limit=limit, start_after=start_after
+        )
         return [v.document for v in found]
 
     def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
         query = Query.build(collection_path(collection), conditions=conditions)
         self.indexes.check(query)
-        return run_query(self.connection(), query, count=True)  # type: ignore[return-value]
+        return int(run_query(self.connection(), query, count=True))
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -159,7 +180,9 @@ class LocalDocumentStore:
     def batch(self) -> WriteBatch:
         return WriteBatch(self.commit)
 
-    def commit(self, batch: Sequence[Write], check: Callable[[sqlite3.Connection], None] | None = None) -> None:
+    def commit(
+        self, batch: Sequence[Write], check: Callable[[sqlite3.Connection], None] | None = None
+    ) -> None:
         """Apply validated writes atomically, all at one commit time."""
         now = datetime.now(UTC)
         stamp = local_codec.timestamp_text(now)
@@ -168,9 +191,9 @@ class LocalDocumentStore:
                 check(conn)
             pending: list[tuple[str, str, str, str, str]] = []
             for write in batch:
-                doc = document_path(write.path)
                 if write.kind == "set" and (text := _plain_json(write.data)) is not None:
-                    pending.append((doc.parent, doc.id, text, stamp, stamp))  # no read needed
+                    parent, _, doc_id = write.path.rpartition("/")  # validated already
+                    pending.append((parent, doc_id, text, stamp, stamp))  # no read needed
                     continue
                 if pending:
                     conn.executemany(_UPSERT, pending)
@@ -181,7 +204,9 @@ class LocalDocumentStore:
 
     def _read_modify_write(self, conn: sqlite3.Connection, write: Write, now: datetime, stamp: str) -> None:
         doc = document_path(write.path)
-        row = conn.execute("SELECT data FROM documents WHERE parent = ? AND id = ?", (doc.parent, doc.id)).fetchone()
+        row = conn.execute(
+            "SELECT data FROM documents WHERE parent = ? AND id = ?", (doc.parent, doc.id)
+        ).fetchone()
         result = writes.apply(None if row is None else local_codec.decode(row[0]), write, now)
         if result is None:
             conn.execute("DELETE FROM documents WHERE parent = ? AND id = ?", (doc.parent, doc.id))
@@ -200,8 +225,11 @@ class LocalDocumentStore:
                 time.sleep(min(0.01 * 2**attempt, 0.5))
                 continue
             return result
-        raise Conflict(f"The transaction gave up after {max_attempts} attempts: other writes kept changing "
-                       "the documents it read. Try again.", details={"attempts": max_attempts})
+        raise Conflict(
+            f"The transaction gave up after {max_attempts} attempts: other writes kept changing "
+            "the documents it read. Try again.",
+            details={"attempts": max_attempts},
+        )
 
 
 class LocalTransaction:
@@ -223,8 +251,14 @@ class LocalTransaction:
         self._reads[document_path(path).path] = None if found is None else found.version
         return None if found is None else found.document
 
-    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
-              order_by: Any = None, limit: int | None = None) -> list[Document]:
+    def query(
+        self,
+        collection: str,
+        *,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+        order_by: Any = None,
+        limit: int | None = None,
+    ) -> list[Document]:
         self._reading()
         query, found = self.store._query(collection, conditions=conditions, order_by=order_by, limit=limit)
         self._queries.append((query, [(v.document.path, v.version) for v in found]))
@@ -233,8 +267,9 @@ class LocalTransaction:
     def verify(self, conn: sqlite3.Connection) -> None:
         for path, version in self._reads.items():
             doc = document_path(path)
-            row = conn.execute("SELECT version FROM documents WHERE parent = ? AND id = ?",
-                               (doc.parent, doc.id)).fetchone()
+            row = conn.execute(
+                "SELECT version FROM documents WHERE parent = ? AND id = ?", (doc.parent, doc.id)
+            ).fetchone()
             if (None if row is None else row[0]) != version:
                 raise _Contention
         for query, seen in self._queries:
@@ -252,6 +287,14 @@ class LocalTransaction:
 
     def delete(self, path: str) -> None:
         self.writes.append(validated_write("delete", path))
+
+
+def _unavailable(path: Path, exc: Exception) -> Unavailable:
+    return Unavailable(
+        f"Cannot open the document store {path}: {exc}. Check that the directory is "
+        "writable, or point WELLNESS_DATA_DIR elsewhere.",
+        details={"path": str(path)},
+    )
 
 
 def _plain_json(data: Mapping[str, Any]) -> str | None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from backend.database.documents.values import GeoPoint, Reference, is_sentinel

@@ -26,9 +26,16 @@ class Versioned:
     @classmethod
     def from_row(cls, parent: str, row: tuple[Any, ...]) -> Versioned:
         doc_id, data, created, updated, version = row
-        return cls(Document(id=doc_id, path=f"{parent}/{doc_id}", data=local_codec.decode(data),
-                            create_time=datetime.fromisoformat(created),
-                            update_time=datetime.fromisoformat(updated)), version)
+        return cls(
+            Document(
+                id=doc_id,
+                path=f"{parent}/{doc_id}",
+                data=local_codec.decode(data),
+                create_time=datetime.fromisoformat(created),
+                update_time=datetime.fromisoformat(updated),
+            ),
+            version,
+        )
 
 
 def run_query(conn: sqlite3.Connection, query: Query, *, count: bool = False) -> Any:
@@ -83,9 +90,12 @@ def _in_python(conn: sqlite3.Connection, query: Query) -> list[Versioned]:
             continue
     rows = conn.execute(f"SELECT {COLUMNS} FROM documents WHERE {' AND '.join(where)}", sql.params)
     orders = query.effective_orders
-    found = [v for v in (Versioned.from_row(query.collection, row) for row in rows)
-             if all(matches(v.document.data, c) for c in query.conditions)
-             and all(lookup(v.document.data, o.field)[0] for o in orders)]
+    found = [
+        v
+        for v in (Versioned.from_row(query.collection, row) for row in rows)
+        if all(matches(v.document.data, c) for c in query.conditions)
+        and all(lookup(v.document.data, o.field)[0] for o in orders)
+    ]
     name_desc = query.name_direction == "desc"
 
     def key(v: Versioned) -> tuple[SortKey, ...]:

@@ -47,41 +47,53 @@ class Accessor:
 
     def __init__(self, sql: Sql, path: FieldPath | None) -> None:
         self.sql = sql
+        self._tag_paths: dict[str, str] | None = None  # None: an array element (json_each alias e)
         if path is None:
             self.type, self.raw = "e.type", "e.value"
-            self._tag = lambda tag: f"json_extract(e.value, '$.\"{tag}\"')"
-            self._tag_type = lambda tag: f"json_type(e.value, '$.\"{tag}\"')"
         else:
             base = json_path(path)
             p = sql.param(base)
             self.type, self.raw = f"json_type(data, {p})", f"json_extract(data, {p})"
-            tags = {tag: sql.param(f'{base}."{tag}"') for tag in (TS, BYTES, REF, GEO, FLOAT)}
-            self._tag = lambda tag: f"json_extract(data, {tags[tag]})"
-            self._tag_type = lambda tag: f"json_type(data, {tags[tag]})"
+            self._tag_paths = {tag: sql.param(f'{base}."{tag}"') for tag in (TS, BYTES, REF, GEO, FLOAT)}
+
+    def _tag_call(self, function: str, tag: str) -> str:
+        if self._tag_paths is None:
+            return f"{function}(e.value, '$.\"{tag}\"')"
+        return f"{function}(data, {self._tag_paths[tag]})"
 
     def tag(self, tag: str) -> str:
-        return self._tag(tag)
+        """The tagged value (timestamp text, bytes hex, ...); NULL when the value has another type."""
+        return self._tag_call("json_extract", tag)
+
+    def _tag_type(self, tag: str) -> str:
+        return self._tag_call("json_type", tag)
 
     def number(self) -> str:
-        return (f"CASE {self.type} WHEN 'integer' THEN {self.raw} WHEN 'real' THEN {self.raw} "
-                f"ELSE CASE {self.tag(FLOAT)} WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END END")
+        return (
+            f"CASE {self.type} WHEN 'integer' THEN {self.raw} WHEN 'real' THEN {self.raw} "
+            f"ELSE CASE {self.tag(FLOAT)} WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END END"
+        )
 
     def rank(self) -> str:
         t = self._tag_type
-        return (f"CASE {self.type} WHEN 'null' THEN {v.NULL} WHEN 'true' THEN {v.BOOLEAN} "
-                f"WHEN 'false' THEN {v.BOOLEAN} WHEN 'integer' THEN {v.NUMBER} WHEN 'real' THEN {v.NUMBER} "
-                f"WHEN 'text' THEN {v.STRING} WHEN 'array' THEN {v.ARRAY} WHEN 'object' THEN CASE "
-                f"WHEN {t(TS)} IS NOT NULL THEN {v.TIMESTAMP} WHEN {t(BYTES)} IS NOT NULL THEN {v.BYTES} "
-                f"WHEN {t(REF)} IS NOT NULL THEN {v.REFERENCE} WHEN {t(GEO)} IS NOT NULL THEN {v.GEO} "
-                f"WHEN {self.tag(FLOAT)} = 'nan' THEN {v.NAN} WHEN {t(FLOAT)} IS NOT NULL THEN {v.NUMBER} "
-                f"ELSE {v.MAP} END END")
+        return (
+            f"CASE {self.type} WHEN 'null' THEN {v.NULL} WHEN 'true' THEN {v.BOOLEAN} "
+            f"WHEN 'false' THEN {v.BOOLEAN} WHEN 'integer' THEN {v.NUMBER} WHEN 'real' THEN {v.NUMBER} "
+            f"WHEN 'text' THEN {v.STRING} WHEN 'array' THEN {v.ARRAY} WHEN 'object' THEN CASE "
+            f"WHEN {t(TS)} IS NOT NULL THEN {v.TIMESTAMP} WHEN {t(BYTES)} IS NOT NULL THEN {v.BYTES} "
+            f"WHEN {t(REF)} IS NOT NULL THEN {v.REFERENCE} WHEN {t(GEO)} IS NOT NULL THEN {v.GEO} "
+            f"WHEN {self.tag(FLOAT)} = 'nan' THEN {v.NAN} WHEN {t(FLOAT)} IS NOT NULL THEN {v.NUMBER} "
+            f"ELSE {v.MAP} END END"
+        )
 
     def sort_value(self) -> str:
-        return (f"CASE {self.type} WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'integer' THEN {self.raw} "
-                f"WHEN 'real' THEN {self.raw} WHEN 'text' THEN {self.raw} WHEN 'object' THEN COALESCE("
-                f"{self.tag(TS)}, {self.tag(BYTES)}, replace({self.tag(REF)}, '/', char(1)), "
-                f"json_extract({self.tag(GEO)}, '$[0]'), "
-                f"CASE {self.tag(FLOAT)} WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END) END")
+        return (
+            f"CASE {self.type} WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'integer' THEN {self.raw} "
+            f"WHEN 'real' THEN {self.raw} WHEN 'text' THEN {self.raw} WHEN 'object' THEN COALESCE("
+            f"{self.tag(TS)}, {self.tag(BYTES)}, replace({self.tag(REF)}, '/', char(1)), "
+            f"json_extract({self.tag(GEO)}, '$[0]'), "
+            f"CASE {self.tag(FLOAT)} WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END) END"
+        )
 
     def sort_value2(self) -> str:
         return f"json_extract({self.tag(GEO)}, '$[1]')"
@@ -103,7 +115,10 @@ class Accessor:
             return f"replace({self.tag(REF)}, '/', char(1))", [value.path.replace("/", SLASH_KEY)]
         if kind == v.GEO:
             geo = self.tag(GEO)
-            return f"json_extract({geo}, '$[0]'), json_extract({geo}, '$[1]')", [value.latitude, value.longitude]
+            return f"json_extract({geo}, '$[0]'), json_extract({geo}, '$[1]')", [
+                value.latitude,
+                value.longitude,
+            ]
         raise NotExpressible
 
     def equals(self, value: Any) -> str:
@@ -130,20 +145,21 @@ def condition_sql(sql: Sql, c: Condition) -> str:
     if c.op == "==":
         return field.equals(c.value)
     if c.op == "in":
-        terms = [field.equals(x) for x in c.value if x is not None]
-        return "(" + " OR ".join(terms) + ")" if terms else "0"
+        alternatives = [field.equals(x) for x in c.value if x is not None]
+        return "(" + " OR ".join(alternatives) + ")" if alternatives else "0"
     if c.op in ("array-contains", "array-contains-any"):
         operands = [c.value] if c.op == "array-contains" else c.value
         element = Accessor(sql, None)
-        terms = " OR ".join(element.equals(x) for x in operands)
-        return (f"({field.type} = 'array' AND EXISTS (SELECT 1 FROM json_each(data, {sql.param(json_path(c.field))})"
-                f" AS e WHERE {terms}))")
+        any_element = " OR ".join(element.equals(x) for x in operands)
+        array = sql.param(json_path(c.field))
+        elements = f"SELECT 1 FROM json_each(data, {array}) AS e WHERE {any_element}"
+        return f"({field.type} = 'array' AND EXISTS ({elements}))"
     present = f"({field.type} IS NOT NULL AND {field.type} != 'null')"
     if c.op == "!=":
         return f"({present} AND NOT COALESCE({field.equals(c.value)}, 0))" if c.value is not None else present
     if c.op == "not-in":
-        terms = " OR ".join(field.equals(x) for x in c.value)
-        return f"({present} AND NOT COALESCE(({terms}), 0))"
+        listed = " OR ".join(field.equals(x) for x in c.value)
+        return f"({present} AND NOT COALESCE(({listed}), 0))"
     return field.compare(c.op, c.value)
 
 
@@ -157,7 +173,9 @@ def order_terms(sql: Sql, query: Query) -> list[SortTerm]:
     terms = []
     for order in query.effective_orders:
         field = Accessor(sql, order.field)
-        terms.append(SortTerm((field.rank(), field.sort_value(), field.sort_value2()), order.direction == "desc"))
+        terms.append(
+            SortTerm((field.rank(), field.sort_value(), field.sort_value2()), order.direction == "desc")
+        )
     return terms
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from backend.errors import FieldProblem, ValidationFailed
 
@@ -24,7 +24,12 @@ def _invalid(what: str, value: str, reason: str) -> ValidationFailed:
     return ValidationFailed([FieldProblem(what, reason, value=value)])
 
 
+_PLAIN_PATH = re.compile(r"^[A-Za-z0-9_\-]{1,200}(?:/[A-Za-z0-9_\-]{1,200})*$")
+
+
 def _segments(path: str, what: str) -> list[str]:
+    if isinstance(path, str) and _PLAIN_PATH.match(path) and "__" not in path:
+        return path.split("/")  # the usual path: plain ids, nothing reserved
     if not isinstance(path, str) or not path.strip("/"):
         raise _invalid(what, str(path), "must be a non-empty path such as 'chats' or 'chats/abc'")
     parts = path.strip("/").split("/")
@@ -38,8 +43,25 @@ def _segments(path: str, what: str) -> list[str]:
     return parts
 
 
-@dataclass(frozen=True)
-class DocPath:
+def document_id_problem(value: object) -> str | None:
+    """Why ``value`` is not a single document id, or None when it is one."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if "/" in value or value in (".", "..") or _RESERVED.match(value):
+        return "must be one document id: no '/', not '.' or '..', not of the form __x__"
+    if len(value.encode()) > MAX_ID_BYTES:
+        return f"must be at most {MAX_ID_BYTES} bytes"
+    return None
+
+
+def child_path(collection: str, doc_id: object, *, field: str = "id") -> str:
+    """``collection/doc_id``, refusing an id that is not one plain document id (naming ``field``)."""
+    if (reason := document_id_problem(doc_id)) is not None:
+        raise ValidationFailed([FieldProblem(field, reason, value=doc_id)])
+    return f"{collection_path(collection)}/{doc_id}"
+
+
+class DocPath(NamedTuple):
     """A validated document path: its parent collection path and its id."""
 
     parent: str
@@ -64,7 +86,9 @@ def document_path(path: str) -> DocPath:
 def collection_path(path: str) -> str:
     parts = _segments(path, "collection")
     if not len(parts) % 2:
-        raise _invalid("collection", path, "names a document; a collection path has an odd number of segments")
+        raise _invalid(
+            "collection", path, "names a document; a collection path has an odd number of segments"
+        )
     return "/".join(parts)
 
 
@@ -74,7 +98,8 @@ def collection_id(collection: str) -> str:
 
 def document_name_size(path: str) -> int:
     """Firestore's storage size of a document name: each segment's UTF-8 length + 1, plus 16."""
-    return sum(len(part.encode()) + 1 for part in path.split("/")) + 16
+    # sum(len(segment) + 1) over the segments is the path's length plus one (the '/'s are not counted)
+    return (len(path) if path.isascii() else len(path.encode())) + 17
 
 
 # --- field paths -----------------------------------------------------------------------------

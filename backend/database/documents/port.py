@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 from backend.database.documents.paths import document_path
-from backend.database.documents.values import DELETE_FIELD, check_document
+from backend.database.documents.values import check_document
 from backend.errors import FieldProblem, ValidationFailed
 
 T = TypeVar("T")
@@ -28,17 +28,16 @@ class Document:
     update_time: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The data with the document's ``id`` added, as the seed's services return it."""
-        return {"id": self.id, **self.data}
+        """The data with the document's ``id`` added (the real id wins over a stored ``id`` field)."""
+        return {**self.data, "id": self.id}
 
 
-@dataclass(frozen=True)
-class Write:
+class Write(NamedTuple):
     """One validated write of a batch or transaction."""
 
     kind: WriteKind
     path: str
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = {}
 
 
 class TransactionMisuse(RuntimeError):
@@ -50,26 +49,15 @@ def validated_write(kind: WriteKind, path: str, data: Mapping[str, Any] | None =
     doc = document_path(path)
     if kind == "delete":
         return Write(kind, doc.path)
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise ValidationFailed([FieldProblem("document", "must be a mapping of field names to values")])
     if kind == "update":
         if not data:
             raise ValidationFailed([FieldProblem("document", "an update needs at least one field")])
         _check_update(doc.path, data)
     else:
-        check_document(doc.path, data)
-        if kind != "merge" and (where := _delete_field_at(data)):
-            raise ValidationFailed([FieldProblem(where, "DELETE_FIELD works only with update or merge")])
+        check_document(doc.path, data, allow_delete=kind == "merge")
     return Write(kind, doc.path, data)
-
-
-def _delete_field_at(data: Mapping[str, Any], prefix: str = "") -> str | None:
-    for key, value in data.items():
-        if value is DELETE_FIELD:
-            return prefix + key
-        if isinstance(value, Mapping) and (found := _delete_field_at(value, f"{prefix}{key}.")):
-            return found
-    return None
 
 
 def _check_update(path: str, data: Mapping[str, Any]) -> None:
@@ -99,8 +87,13 @@ class WriteBatch:
         if self.committed:
             raise RuntimeError("this batch was already committed; start a new one")
         if len(self.writes) >= MAX_BATCH_WRITES:
-            raise ValidationFailed([FieldProblem(
-                "batch", f"a batch holds at most {MAX_BATCH_WRITES} writes; commit and start another")])
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        "batch", f"a batch holds at most {MAX_BATCH_WRITES} writes; commit and start another"
+                    )
+                ]
+            )
         self.writes.append(write)
         return self
 
@@ -129,8 +122,9 @@ class WriteBatch:
     def __enter__(self) -> WriteBatch:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None and not self.committed:
             self.commit()
 
@@ -140,8 +134,14 @@ class Transaction(Protocol):
 
     def get(self, path: str) -> Document | None: ...
 
-    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
-              order_by: Any = None, limit: int | None = None) -> list[Document]: ...
+    def query(
+        self,
+        collection: str,
+        *,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+        order_by: Any = None,
+        limit: int | None = None,
+    ) -> list[Document]: ...
 
     def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None: ...
 
@@ -170,8 +170,15 @@ class DocumentStore(Protocol):
 
     def add(self, collection: str, data: Mapping[str, Any]) -> str: ...
 
-    def query(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None,
-              order_by: Any = None, limit: int | None = None, start_after: Any = None) -> list[Document]: ...
+    def query(
+        self,
+        collection: str,
+        *,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+        order_by: Any = None,
+        limit: int | None = None,
+        start_after: Any = None,
+    ) -> list[Document]: ...
 
     def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int: ...
 

@@ -31,8 +31,12 @@ EQUALITY = ("==", "in", "array-contains", "array-contains-any")
 RANGE = ("<", "<=", ">", ">=")
 NOT_EQUAL = ("!=", "not-in")
 OPERATORS = (*EQUALITY, *RANGE, *NOT_EQUAL)
-_ALIASES = {"array_contains": "array-contains", "array_contains_any": "array-contains-any",
-            "not_in": "not-in", "=": "=="}
+_ALIASES = {
+    "array_contains": "array-contains",
+    "array_contains_any": "array-contains-any",
+    "not_in": "not-in",
+    "=": "==",
+}
 LIST_OPERATORS = {"in": 30, "array-contains-any": 30, "not-in": 10}
 MAX_DISJUNCTIONS = 30
 
@@ -113,8 +117,11 @@ def _condition(raw: object, index: int) -> Condition:
         raise _bad(where, "must be a mapping like {'field': 'user_id', 'operator': '==', 'value': 'u1'}", raw)
     unknown = set(raw) - {"field", "operator", "op", "value"}
     if unknown or "field" not in raw or "value" not in raw:
-        raise _bad(where, "needs 'field' and 'value' (and optionally 'operator'); got keys "
-                   + ", ".join(sorted(map(str, raw))))
+        raise _bad(
+            where,
+            "needs 'field' and 'value' (and optionally 'operator'); got keys "
+            + ", ".join(sorted(map(str, raw))),
+        )
     op = str(raw.get("operator", raw.get("op", "==")))
     op = _ALIASES.get(op, op)
     if op not in OPERATORS:
@@ -130,7 +137,9 @@ def _check_operand(where: str, op: str, value: Any) -> None:
         if not isinstance(value, list | tuple) or not value:
             raise _bad(f"{where}.value", f"'{op}' takes a non-empty list of values", value)
         if len(value) > LIST_OPERATORS[op]:
-            raise _bad(f"{where}.value", f"'{op}' takes at most {LIST_OPERATORS[op]} values, got {len(value)}")
+            raise _bad(
+                f"{where}.value", f"'{op}' takes at most {LIST_OPERATORS[op]} values, got {len(value)}"
+            )
         items = list(value)
     else:
         items = [value]
@@ -152,17 +161,26 @@ def _check_combination(conditions: tuple[Condition, ...]) -> None:
         raise _bad("conditions", "at most one 'array-contains' or 'array-contains-any' condition per query")
     disjunctions = math.prod(len(c.value) for c in conditions if c.op in ("in", "array-contains-any"))
     if disjunctions > MAX_DISJUNCTIONS:
-        raise _bad("conditions", f"'in' and 'array-contains-any' lists multiply to {disjunctions} "
-                   f"alternatives; Firestore allows at most {MAX_DISJUNCTIONS}")
+        raise _bad(
+            "conditions",
+            f"'in' and 'array-contains-any' lists multiply to {disjunctions} "
+            f"alternatives; Firestore allows at most {MAX_DISJUNCTIONS}",
+        )
 
 
 def _orders(order_by: Any) -> tuple[Order, ...]:
     if order_by is None:
         return ()
-    items = [order_by] if isinstance(order_by, str | Mapping) or _is_pair(order_by) else list(order_by)
+    if isinstance(order_by, str | Mapping) or _is_pair(order_by):
+        items = [order_by]
+    elif isinstance(order_by, list | tuple):
+        items = list(order_by)
+    else:
+        items = [order_by]  # refused below, naming it
     orders = []
     for i, item in enumerate(items):
         where = f"order_by[{i}]"
+        field: Any
         if isinstance(item, str):
             field, direction = (item[1:], "desc") if item.startswith("-") else (item, "asc")
         elif isinstance(item, Mapping):
@@ -170,7 +188,9 @@ def _orders(order_by: Any) -> tuple[Order, ...]:
         elif _is_pair(item):
             field, direction = item[0], str(item[1])
         else:
-            raise _bad(where, "must be 'field', '-field', ('field', 'desc') or {'field': ..., 'direction': ...}")
+            raise _bad(
+                where, "must be 'field', '-field', ('field', 'desc') or {'field': ..., 'direction': ...}"
+            )
         direction = direction.lower().removesuffix("ending")
         if direction not in ("asc", "desc"):
             raise _bad(where, f"direction must be 'asc' or 'desc', not {direction!r}")
@@ -202,13 +222,17 @@ def _cursor(query: Query, start_after: Any) -> tuple[Any, ...]:
         for order in orders:
             found, value = lookup(start_after.data, order.field)
             if not found:
-                raise _bad("start_after", f"the document has no field {order.name}, which the query orders by")
+                raise _bad(
+                    "start_after", f"the document has no field {order.name}, which the query orders by"
+                )
             values.append(value)
         return (*values, start_after.id)
     if isinstance(start_after, Mapping):
         missing = [o.name for o in orders if o.name not in start_after]
         if missing or not orders:
-            raise _bad("start_after", "give a value for every ordered field: " + ", ".join(missing or ["(none)"]))
+            raise _bad(
+                "start_after", "give a value for every ordered field: " + ", ".join(missing or ["(none)"])
+            )
         return tuple(start_after[o.name] for o in orders)
     raise _bad("start_after", "must be a document from the previous page or a mapping of ordered fields")
 

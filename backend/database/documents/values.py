@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.database.documents.paths import check_field_name, document_name_size, document_path
+from backend.database.validation import INT64_MAX, INT64_MIN
 from backend.errors import FieldProblem, ValidationFailed
 
 MAX_DOCUMENT_BYTES = 1_048_576
 MAX_DEPTH = 20
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, order=True)
@@ -71,40 +71,50 @@ def is_sentinel(value: object) -> bool:
 # --- validation and size -----------------------------------------------------------------------
 
 
-def _problem(path: list[str], reason: str) -> ValidationFailed:
-    return ValidationFailed([FieldProblem(".".join(path) or "document", reason)])
+class _Bad(Exception):
+    """A rule broken deep inside a value; each enclosing map adds its field name on the way out."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.path: list[str] = []
+
+    def to_error(self, prefix: list[str]) -> ValidationFailed:
+        where = ".".join([*prefix, *reversed(self.path)]) or "document"
+        return ValidationFailed([FieldProblem(where, self.reason)])
 
 
-def _string_size(text: str) -> int:
-    return (len(text) if text.isascii() else len(text.encode())) + 1
+_TOO_DEEP = f"maps and arrays may be nested at most {MAX_DEPTH} deep"
 
 
-def check_value(value: object, path: list[str], depth: int, *, in_array: bool = False) -> int:
-    """Validate one value and return its Firestore storage size."""
+def _size(value: Any, depth: int, in_array: bool, allow_delete: bool) -> int:
+    """Firestore's storage size of a value, checking its rules (the write path's hot loop)."""
     kind = type(value)
     if kind is str:
-        return _string_size(value)  # type: ignore[arg-type]
+        return (len(value) if value.isascii() else len(value.encode())) + 1
     if kind is int:
-        if not INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
-            raise _problem(path, "integer is outside the 64-bit range")
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise _Bad("integer is outside the 64-bit range")
         return 8
     if kind is bool or value is None:
         return 1
     if kind is float:
         return 8
-    if isinstance(value, Mapping):
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
         if depth >= MAX_DEPTH:
-            raise _problem(path, f"maps and arrays may be nested at most {MAX_DEPTH} deep")
-        return check_fields(value, path, depth + 1)
-    if isinstance(value, list | tuple):
+            raise _Bad(_TOO_DEEP)
+        return _fields(value, depth + 1, allow_delete)
+    if kind is list or kind is tuple:
         if in_array:
-            raise _problem(path, "an array cannot directly contain another array")
+            raise _Bad("an array cannot directly contain another array")
         if depth >= MAX_DEPTH:
-            raise _problem(path, f"maps and arrays may be nested at most {MAX_DEPTH} deep")
-        return sum(check_value(item, path, depth + 1, in_array=True) for item in value)
+            raise _Bad(_TOO_DEEP)
+        total = 0
+        for item in value:
+            total += _size(item, depth + 1, True, allow_delete)
+        return total
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise _problem(path, "timestamps must be timezone-aware (use UTC)")
+            raise _Bad("timestamps must be timezone-aware (use UTC)")
         return 8
     if isinstance(value, bytes):
         return len(value)
@@ -115,32 +125,70 @@ def check_value(value: object, path: list[str], depth: int, *, in_array: bool = 
         return document_name_size(value.path)
     if is_sentinel(value):
         if in_array:
-            raise _problem(path, f"{value!r} cannot be used inside an array")
+            raise _Bad(f"{value!r} cannot be used inside an array")
+        if value is DELETE_FIELD and not allow_delete:
+            raise _Bad("DELETE_FIELD works only with update or merge")
         if isinstance(value, Increment) and type(value.amount) not in (int, float):
-            raise _problem(path, "Increment takes an int or a float")
+            raise _Bad("Increment takes an int or a float")
         return 8
-    raise _problem(path, f"{kind.__name__} is not a storable value")
+    raise _Bad(f"{kind.__name__} is not a storable value")
 
 
-def check_fields(fields: Mapping[Any, Any], path: list[str], depth: int) -> int:
-    size = 0
-    for name, value in fields.items():
-        check_field_name(name, what=".".join([*path, str(name)]) or "field")
-        size += _string_size(name)
-        path.append(name)
-        size += check_value(value, path, depth)
-        path.pop()
+# Field names already checked, with their storage size: documents of a collection share their names.
+_NAME_SIZES: dict[str, int] = {}
+
+
+def _name_size(name: Any) -> int:
+    try:
+        check_field_name(name)
+    except ValidationFailed as exc:
+        bad = _Bad(exc.problems[0].reason)
+        bad.path.append(str(name) if name else "field")
+        raise bad from None
+    size: int = len(name.encode()) + 1
+    if len(_NAME_SIZES) > 50_000:
+        _NAME_SIZES.clear()
+    _NAME_SIZES[name] = size
     return size
 
 
-def check_document(doc_path: str, data: Mapping[str, Any]) -> int:
+def _fields(fields: Mapping[Any, Any], depth: int, allow_delete: bool) -> int:
+    size = 0
+    sizes = _NAME_SIZES
+    for name, value in fields.items():
+        size += sizes.get(name) or _name_size(name)
+        try:
+            size += _size(value, depth, False, allow_delete)
+        except _Bad as bad:
+            bad.path.append(name)
+            raise
+    return size
+
+
+def check_value(value: object, path: list[str], depth: int = 0, *, in_array: bool = False) -> int:
+    """Validate one value (``path`` names it in errors); return its Firestore storage size."""
+    try:
+        return _size(value, depth, in_array, True)
+    except _Bad as bad:
+        raise bad.to_error(path) from None
+
+
+def check_document(doc_path: str, data: Mapping[str, Any], *, allow_delete: bool = True) -> int:
     """Validate a whole document against Firestore's rules; return its storage size."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise ValidationFailed([FieldProblem("document", "must be a mapping of field names to values")])
-    size = document_name_size(doc_path) + check_fields(data, [], 0) + 32
+    try:
+        size = document_name_size(doc_path) + _fields(data, 0, allow_delete) + 32
+    except _Bad as bad:
+        raise bad.to_error([]) from None
     if size > MAX_DOCUMENT_BYTES:
-        raise ValidationFailed([FieldProblem(
-            "document", f"is {size:,} bytes; a document may be at most {MAX_DOCUMENT_BYTES:,} bytes")])
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "document", f"is {size:,} bytes; a document may be at most {MAX_DOCUMENT_BYTES:,} bytes"
+                )
+            ]
+        )
     return size
 
 
@@ -177,7 +225,7 @@ def rank(value: object) -> int:
 
 
 def _sign(a: Any, b: Any) -> int:
-    return (a > b) - (a < b)
+    return int(a > b) - int(a < b)
 
 
 def compare(a: object, b: object) -> int:

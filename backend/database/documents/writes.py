@@ -49,8 +49,9 @@ def _transform(value: Any, old: Any, now: datetime) -> Any:
     return value
 
 
-def _resolve(data: Mapping[str, Any], old: Mapping[str, Any] | None, now: datetime, *,
-             allow_delete: bool) -> dict[str, Any]:
+def _resolve(
+    data: Mapping[str, Any], old: Mapping[str, Any] | None, now: datetime, *, allow_delete: bool
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         if value is DELETE_FIELD:
@@ -59,8 +60,9 @@ def _resolve(data: Mapping[str, Any], old: Mapping[str, Any] | None, now: dateti
             continue
         previous = old.get(key) if isinstance(old, Mapping) else None
         if isinstance(value, Mapping):
-            out[key] = _resolve(value, previous if isinstance(previous, Mapping) else None, now,
-                                allow_delete=allow_delete)
+            out[key] = _resolve(
+                value, previous if isinstance(previous, Mapping) else None, now, allow_delete=allow_delete
+            )
         elif isinstance(value, tuple):
             out[key] = list(value)
         else:

@@ -75,12 +75,17 @@ def test_update_of_a_missing_document_is_not_found(document_store: DocumentStore
 
 def test_update_sets_field_paths_and_keeps_the_rest(document_store: DocumentStore) -> None:
     document_store.set("t/u", {"a": 1, "vas": {"physical": 10, "mental": 20}, "gone": "x", "s": "text"})
-    document_store.update("t/u", {"vas.physical": 15, "new.deep.field": True, "gone": DELETE_FIELD,
-                                  "s.inner": 1})
+    document_store.update(
+        "t/u", {"vas.physical": 15, "new.deep.field": True, "gone": DELETE_FIELD, "s.inner": 1}
+    )
     doc = document_store.get("t/u")
     assert doc is not None
-    assert doc.data == {"a": 1, "vas": {"physical": 15, "mental": 20}, "new": {"deep": {"field": True}},
-                        "s": {"inner": 1}}
+    assert doc.data == {
+        "a": 1,
+        "vas": {"physical": 15, "mental": 20},
+        "new": {"deep": {"field": True}},
+        "s": {"inner": 1},
+    }
 
 
 def test_set_replaces_and_merge_merges_deeply(document_store: DocumentStore) -> None:
@@ -135,8 +140,16 @@ def test_server_timestamp_is_the_commit_time(document_store: DocumentStore) -> N
 
 def test_increment(document_store: DocumentStore) -> None:
     document_store.set("t/c", {"n": 1, "f": 1.5, "s": "text", "m": {"k": 10}})
-    document_store.update("t/c", {"n": Increment(2), "f": Increment(1), "s": Increment(3),
-                                  "missing": Increment(4), "m.k": Increment(-1)})
+    document_store.update(
+        "t/c",
+        {
+            "n": Increment(2),
+            "f": Increment(1),
+            "s": Increment(3),
+            "missing": Increment(4),
+            "m.k": Increment(-1),
+        },
+    )
     document_store.set("t/c", {"n": Increment(10)}, merge=True)
     doc = document_store.get("t/c")
     assert doc is not None
@@ -176,8 +189,9 @@ def test_to_dict_carries_the_id(document_store: DocumentStore) -> None:
         ({"m": {"deep": Increment(1)}, "a": [SERVER_TIMESTAMP]}, "a"),
     ],
 )
-def test_values_firestore_refuses_are_refused_before_writing(document_store: DocumentStore,
-                                                            data: dict[str, object], field: str) -> None:
+def test_values_firestore_refuses_are_refused_before_writing(
+    document_store: DocumentStore, data: dict[str, object], field: str
+) -> None:
     with pytest.raises(ValidationFailed) as info:
         document_store.set("t/bad", data)
     assert info.value.fields == [field]

@@ -12,18 +12,46 @@ from backend.database.documents import DocumentStore, GeoPoint, IndexRegistry, R
 
 # Every type, in Firestore's order (NaN sorts below the other numbers; ints and floats interleave).
 ORDERED = [
-    ("a_null", None), ("b_false", False), ("c_true", True), ("d_nan", float("nan")),
-    ("e_ninf", float("-inf")), ("f_neg", -5), ("g_zero", 0), ("h_half", 0.5), ("i_one", 1), ("j_onehalf", 1.5),
-    ("k_inf", float("inf")), ("l_ts", datetime(2024, 1, 1, tzinfo=UTC)), ("m_ts2", datetime(2024, 1, 2, tzinfo=UTC)),
-    ("n_empty", ""), ("o_upper", "B"), ("p_lower", "abc"), ("q_kana", "あ"), ("r_bytes", b"\x01"),
-    ("s_bytes2", b"\x01\x00"), ("t_ref", Reference("a/b")), ("u_ref2", Reference("a/b/c/d")),
-    ("v_ref3", Reference("a-c/x")), ("w_geo", GeoPoint(1, 2)), ("x_geo2", GeoPoint(1, 3)), ("y_arr", [1, 2]),
-    ("y_arr2", [1, 2, 0]), ("y_arr3", [2]), ("z_map", {"a": 1}), ("z_map2", {"a": 2}), ("z_map3", {"b": 0}),
+    ("a_null", None),
+    ("b_false", False),
+    ("c_true", True),
+    ("d_nan", float("nan")),
+    ("e_ninf", float("-inf")),
+    ("f_neg", -5),
+    ("g_zero", 0),
+    ("h_half", 0.5),
+    ("i_one", 1),
+    ("j_onehalf", 1.5),
+    ("k_inf", float("inf")),
+    ("l_ts", datetime(2024, 1, 1, tzinfo=UTC)),
+    ("m_ts2", datetime(2024, 1, 2, tzinfo=UTC)),
+    ("n_empty", ""),
+    ("o_upper", "B"),
+    ("p_lower", "abc"),
+    ("q_kana", "あ"),
+    ("r_bytes", b"\x01"),
+    ("s_bytes2", b"\x01\x00"),
+    ("t_ref", Reference("a/b")),
+    ("u_ref2", Reference("a/b/c/d")),
+    ("v_ref3", Reference("a-c/x")),
+    ("w_geo", GeoPoint(1, 2)),
+    ("x_geo2", GeoPoint(1, 3)),
+    ("y_arr", [1, 2]),
+    ("y_arr2", [1, 2, 0]),
+    ("y_arr3", [2]),
+    ("z_map", {"a": 1}),
+    ("z_map2", {"a": 2}),
+    ("z_map3", {"b": 0}),
 ]
-REGISTRY = IndexRegistry([
-    index("things", "kind", "v"), index("things", "kind", "-v"), index("things", "k", "v"),
-    index("things", "g", "-n"), index("things", "g", "n", "-v"),
-])
+REGISTRY = IndexRegistry(
+    [
+        index("things", "kind", "v"),
+        index("things", "kind", "-v"),
+        index("things", "k", "v"),
+        index("things", "g", "-n"),
+        index("things", "g", "n", "-v"),
+    ]
+)
 
 
 @pytest.fixture
@@ -36,7 +64,9 @@ def things(make_store: Callable[..., DocumentStore]) -> DocumentStore:
     return store
 
 
-def ids(store: DocumentStore, conditions: list[tuple[str, str, Any]] | None = None, **kwargs: Any) -> list[str]:
+def ids(
+    store: DocumentStore, conditions: list[tuple[str, str, Any]] | None = None, **kwargs: Any
+) -> list[str]:
     conds = [{"field": f, "operator": op, "value": v} for f, op, v in conditions or []]
     return [d.id for d in store.query("things", conditions=conds, **kwargs)]
 
@@ -89,8 +119,9 @@ def test_not_equal_and_not_in_skip_null_and_missing(things: DocumentStore) -> No
     everything = [k for k, _ in ORDERED]
     assert ids(things, [("v", "!=", 1)]) == [k for k in everything if k not in ("a_null", "i_one")]
     assert ids(things, [("v", "!=", None)]) == everything[1:]
-    assert ids(things, [("v", "not-in", [1, "abc"])]) == [k for k in everything if k not in
-                                                          ("a_null", "i_one", "p_lower")]
+    assert ids(things, [("v", "not-in", [1, "abc"])]) == [
+        k for k in everything if k not in ("a_null", "i_one", "p_lower")
+    ]
 
 
 def test_documents_without_the_ordered_field_are_left_out(things: DocumentStore) -> None:
@@ -120,7 +151,9 @@ def test_limit_and_paging_with_start_after(things: DocumentStore) -> None:
         pages: list[str] = []
         after = None
         while True:
-            page = things.query("things", conditions=conditions, order_by=order_by, limit=4, start_after=after)
+            page = things.query(
+                "things", conditions=conditions, order_by=order_by, limit=4, start_after=after
+            )
             pages += [d.id for d in page]
             if len(page) < 4:
                 break

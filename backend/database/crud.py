@@ -1,0 +1,207 @@
+"""Document CRUD: one typed repository per collection, through the document-store port.
+
+Every write is validated by the collection's model first (``ValidationFailed`` naming each bad
+field), so nothing half-valid is ever stored; a partial update re-validates the whole document
+inside one store transaction. ``get_user`` reads USER_MASTER, which lives in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from backend.database import crud_sql
+from backend.database.database import DatabaseManager, DataCategory, get_db_session
+from backend.database.documents import writes
+from backend.database.documents.paths import child_path
+from backend.database.documents.port import Document, DocumentStore, Transaction, validated_write
+from backend.database.models import (
+    AnalyticsCacheEntry,
+    ChatMessage,
+    Consultation,
+    Report,
+    Treatment,
+    UserSession,
+)
+from backend.database.models_sql import User
+from backend.database.sql_errors import from_pydantic
+from backend.database.validation import INT64_MAX
+from backend.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+@dataclass(frozen=True)
+class Page(Generic[ModelT]):
+    """One page of ``(id, model)`` pairs; pass ``next_after`` as ``after`` for the next page."""
+
+    items: list[tuple[str, ModelT]]
+    next_after: str | None
+
+
+class DocumentRepository(Generic[ModelT]):
+    """create / get / list / update / delete for one collection, validated by ``model``."""
+
+    def __init__(self, model: type[ModelT], *, category: DataCategory, order_by: str) -> None:
+        self.model = model
+        self.collection = DatabaseManager.get_collection_name(category)
+        self.order_by = order_by  # the natural order of list(); composite indexes are declared for it
+        self.company_scoped = "company_id" in model.model_fields
+
+    def create(
+        self, store: DocumentStore, *, data: ModelT | Mapping[str, Any], doc_id: str | None = None
+    ) -> tuple[str, ModelT]:
+        """Store a new document (a random id unless ``doc_id`` is given); Conflict if that id is taken."""
+        model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
+        if doc_id is None:
+            return store.add(self.collection, model.model_dump()), model
+        try:
+            store.create(child_path(self.collection, doc_id), model.model_dump())
+        except Conflict as exc:
+            raise Conflict(
+                f"{self.collection} already has a document with id {doc_id!r}; use another id or update it.",
+                details={"collection": self.collection, "id": doc_id},
+            ) from exc
+        return doc_id, model
+
+    def get(self, store: DocumentStore, doc_id: str) -> ModelT:
+        """The document ``doc_id``; NotFound naming collection and id."""
+        doc = store.get(child_path(self.collection, doc_id))
+        if doc is None:
+            raise self._not_found(doc_id)
+        return self._read(doc)
+
+    def list(
+        self,
+        store: DocumentStore,
+        *,
+        company_id: int | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+        order_by: Any = None,
+        limit: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> Page[ModelT]:
+        """A page in ``order_by`` (default: the natural order), starting after the document ``after``."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+            raise ValidationFailed([FieldProblem("limit", f"must be between 1 and {MAX_PAGE}", value=limit)])
+        where = builtins.list(conditions or ())
+        if company_id is not None:
+            where.append({"field": "company_id", "operator": "==", "value": self._company(company_id)})
+        cursor = None
+        if after is not None:
+            cursor = store.get(child_path(self.collection, after, field="after"))
+            if cursor is None:
+                raise ValidationFailed(
+                    [
+                        FieldProblem(
+                            "after",
+                            f"no {self.collection} document has this id; start again from the first page",
+                            value=after,
+                        )
+                    ]
+                )
+        docs = store.query(
+            self.collection,
+            conditions=where,
+            order_by=order_by or self.order_by,
+            limit=limit + 1,
+            start_after=cursor,
+        )
+        items = [(doc.id, self._read(doc)) for doc in docs[:limit]]
+        return Page(items=items, next_after=items[-1][0] if len(docs) > limit else None)
+
+    def update(self, store: DocumentStore, doc_id: str, *, data: Mapping[str, Any]) -> ModelT:
+        """Change some fields (``"vas.physical"`` reaches into a map); the whole result must be valid."""
+        path = child_path(self.collection, doc_id)
+        if not isinstance(data, Mapping) or not data:
+            raise ValidationFailed([FieldProblem("data", "an update needs at least one field")])
+
+        def change(tx: Transaction) -> ModelT:
+            current = tx.get(path)
+            if current is None:
+                raise self._not_found(doc_id)
+            write = validated_write("update", path, data)  # Firestore's field-path rules
+            model = self._validate(writes.apply(current.data, write, datetime.now(UTC)) or {})
+            tx.set(path, model.model_dump())
+            return model
+
+        return store.run_transaction(change)
+
+    def delete(self, store: DocumentStore, doc_id: str) -> None:
+        """Remove the document; NotFound if there is none."""
+        path = child_path(self.collection, doc_id)
+
+        def remove(tx: Transaction) -> None:
+            if tx.get(path) is None:
+                raise self._not_found(doc_id)
+            tx.delete(path)
+
+        store.run_transaction(remove)
+
+    def _validate(self, data: Mapping[str, Any]) -> ModelT:
+        try:
+            return self.model.model_validate(data)
+        except ValidationError as exc:
+            raise from_pydantic(exc) from exc
+
+    def _read(self, doc: Document) -> ModelT:
+        try:
+            return self.model.model_validate(doc.data)
+        except ValidationError as exc:
+            problems = from_pydantic(exc).problems
+            raise ValidationFailed(
+                problems,
+                message=(
+                    f"The stored document {doc.path} is not a valid {self.model.__name__}: "
+                    + "; ".join(p.describe() for p in problems[:5])
+                ),
+            ) from exc
+
+    def _company(self, company_id: object) -> int:
+        if not self.company_scoped:
+            raise ValidationFailed([FieldProblem("company_id", f"{self.collection} is not company-scoped")])
+        if isinstance(company_id, bool) or not isinstance(company_id, int) or company_id < 1:
+            problem = FieldProblem("company_id", "must be a positive integer", value=company_id)
+            raise ValidationFailed([problem])
+        return company_id
+
+    def _not_found(self, doc_id: str) -> NotFound:
+        return NotFound(
+            f"No {self.collection} document with id {doc_id!r}.",
+            details={"collection": self.collection, "id": doc_id},
+        )
+
+
+def get_user(user_id: int | str) -> User:
+    """The user from PostgreSQL, read in its own short unit of work; NotFound if there is none."""
+    key = _user_key(user_id)
+    with get_db_session() as session:
+        return crud_sql.users.get(session, key)
+
+
+def _user_key(user_id: object) -> int:
+    if isinstance(user_id, str) and _DIGITS.fullmatch(user_id):
+        user_id = int(user_id)
+    if isinstance(user_id, bool) or not isinstance(user_id, int) or not 1 <= user_id <= INT64_MAX:
+        raise ValidationFailed([FieldProblem("user_id", "must be a positive whole number", value=user_id)])
+    return user_id
+
+
+chats = DocumentRepository(ChatMessage, category=DataCategory.CHAT, order_by="created_at")
+analytics = DocumentRepository(
+    AnalyticsCacheEntry, category=DataCategory.ANALYTICS_CACHE, order_by="-computed_at"
+)
+sessions = DocumentRepository(UserSession, category=DataCategory.USER_SESSION, order_by="-created_at")
+consultations = DocumentRepository(Consultation, category=DataCategory.SURVEY, order_by="answered_at")
+treatments = DocumentRepository(Treatment, category=DataCategory.TREATMENT, order_by="started_at")
+reports = DocumentRepository(Report, category=DataCategory.REPORT, order_by="-created_at")

@@ -1,0 +1,301 @@
+"""Validated documents: one pydantic model per document-store collection.
+
+``model.model_dump()`` gives values the store accepts (timestamps UTC-aware, enums as strings) and
+``Model.model_validate(document.data)`` reads a stored document back. Rules that involve two fields
+are field validators on the later field, so every error names the field to fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictBool,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from backend.database.documents.paths import MAX_ID_BYTES, document_id_problem
+from backend.database.documents.values import check_value
+from backend.database.validation import INT64_MAX, NoNul, no_nul
+from backend.errors import ValidationFailed
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_VAS_EXTRA_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+MAX_VAS_EXTRAS = 10
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _document_id(value: str) -> str:
+    if (reason := document_id_problem(value)) is not None:
+        raise ValueError(reason)
+    return value
+
+
+def _ip_text(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("must be an IPv4 or IPv6 address") from None
+
+
+def _sha256_hex(value: str) -> str:
+    if not _SHA256_HEX.fullmatch(value):
+        raise ValueError("must be the SHA-256 of the token as 64 lowercase hex characters, never the token")
+    return value
+
+
+def _score(value: object) -> object:
+    # checked here in full: a failure inside the int | float union would be reported once per member
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise ValueError("must be a number from 0 to 100")
+    return value
+
+
+NotBlank = AfterValidator(_not_blank)
+Id = Annotated[int, Field(strict=True, ge=1, le=INT64_MAX)]
+Count = Annotated[int, Field(strict=True, ge=0, le=10**9)]
+Timestamp = Annotated[AwareDatetime, AfterValidator(_utc)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul, NotBlank]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), NoNul, NotBlank]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=512), NoNul, NotBlank]
+StoragePath = Annotated[str, StringConstraints(min_length=1, max_length=1024), NoNul, NotBlank]
+LongText = Annotated[str, StringConstraints(max_length=5000), NoNul]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=10_000), NoNul, NotBlank]
+DocumentId = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_ID_BYTES), AfterValidator(_document_id)
+]
+IpAddress = Annotated[str, StringConstraints(max_length=64), AfterValidator(_ip_text)]
+UserAgent = Annotated[str, StringConstraints(max_length=512), NoNul]
+TokenHash = Annotated[str, AfterValidator(_sha256_hex)]
+Score = Annotated[int | float, BeforeValidator(_score), Field(ge=0, le=100, allow_inf_nan=False)]
+ReportFormat = Literal["pdf", "xlsx"]
+
+
+def _no_nul_inside(value: Any) -> None:
+    if isinstance(value, str):
+        no_nul(value)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul_inside(item)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            no_nul(key)
+            _no_nul_inside(item)
+
+
+def _bounded_map(max_bytes: int) -> AfterValidator:
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        try:  # Firestore's rules: field names, nesting depth, int64 range, size (an int is 8 bytes...)
+            size = check_value(value, [], 0)
+        except ValidationFailed as exc:
+            raise ValueError(exc.problems[0].describe()) from None
+        _no_nul_inside(value)
+        if size > max_bytes:
+            raise ValueError(f"is {size:,} bytes when stored; at most {max_bytes:,} bytes are allowed")
+        return value
+
+    return AfterValidator(check)
+
+
+Parameters = Annotated[dict[str, JsonValue], _bounded_map(16_384)]
+Result = Annotated[dict[str, JsonValue], _bounded_map(1_000_000)]
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _later(info: ValidationInfo, value: datetime | None, earlier: str, *, strictly: bool = True) -> None:
+    """Raise when ``value`` is not after the (valid) field ``earlier``."""
+    start = info.data.get(earlier)
+    if value is None or start is None:
+        return
+    if value < start or (strictly and value == start):
+        raise ValueError(f"must be {'after' if strictly else 'at or after'} {earlier}")
+
+
+class ChatMessage(_Document):
+    """A chat message (collection ``chats``)."""
+
+    company_id: Id
+    thread_id: Name
+    author_id: Id
+    body: Body
+    created_at: Timestamp
+
+
+class AnalyticsCacheEntry(_Document):
+    """A cached analysis result (``analytics``); ``company_id`` None is portfolio-wide."""
+
+    cache_key: Key
+    analysis: Label
+    parameters: Parameters = Field(default_factory=dict)
+    company_id: Id | None = None
+    data_version: Label
+    result: Result
+    computed_at: Timestamp
+    expires_at: Timestamp | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _expires_after_computed(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        _later(info, value, "computed_at")
+        return value
+
+
+class UserSession(_Document):
+    """A login session (``sessions``); only the SHA-256 of the token is stored."""
+
+    user_id: Id
+    token_hash: TokenHash
+    created_at: Timestamp
+    expires_at: Timestamp
+    last_seen_at: Timestamp
+    revoked: StrictBool = False
+    client_ip: IpAddress | None = None
+    user_agent: UserAgent | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _expires_after_created(cls, value: datetime, info: ValidationInfo) -> datetime:
+        _later(info, value, "created_at")
+        return value
+
+    @field_validator("last_seen_at")
+    @classmethod
+    def _seen_after_created(cls, value: datetime, info: ValidationInfo) -> datetime:
+        _later(info, value, "created_at", strictly=False)
+        return value
+
+
+class Vas(BaseModel):
+    """VAS scores 0–100: the five dimensions, plus at most ten extra ones (``sleep``...)."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    __pydantic_extra__: dict[str, Score] = Field(init=False)
+
+    physical: Score
+    mental: Score
+    motivation: Score
+    communication: Score
+    other: Score
+
+    @model_validator(mode="after")
+    def _extra_names(self) -> Vas:
+        extra = self.__pydantic_extra__ or {}
+        bad = [name for name in extra if not _VAS_EXTRA_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError(f"extra dimension names must be lowercase identifiers, not {bad[0][:50]!r}")
+        if len(extra) > MAX_VAS_EXTRAS:
+            raise ValueError(f"at most {MAX_VAS_EXTRAS} extra dimensions")
+        return self
+
+
+class Consultation(_Document):
+    """One VAS survey answer, before or after a treatment (``consultations``, the SURVEY category)."""
+
+    employee_id: Id
+    company_id: Id
+    treatment_id: DocumentId | None = None
+    phase: Literal["before", "after"]
+    answered_at: Timestamp
+    vas: Vas
+    free_text: LongText | None = None
+    source: Literal["google_forms", "upload", "manual"]
+    form_id: Name | None = None
+    response_id: Name | None = None
+    user_id: Id | None = Field(default=None, validate_default=True)
+
+    @field_validator("user_id")
+    @classmethod
+    def _recorder(cls, value: int | None, info: ValidationInfo) -> int | None:
+        source = info.data.get("source")
+        if source == "manual" and value is None:
+            raise ValueError("is required for a manual entry: the user who recorded it")
+        if source == "google_forms" and value is not None:
+            raise ValueError("must be empty for a Google Forms submission")
+        return value
+
+
+class Treatment(_Document):
+    """A treatment given to an employee (``treatments``)."""
+
+    employee_id: Id
+    company_id: Id
+    practitioner: Name
+    kind: Literal["massage", "chiropractic", "coaching", "other"]
+    started_at: Timestamp
+    minutes: Annotated[int, Field(strict=True, ge=1, le=600)]
+    credits_used: Count
+    notes: LongText | None = None
+
+
+class Report(_Document):
+    """A requested report and its files (``reports``)."""
+
+    company_id: Id | None = None
+    kind: Label
+    formats: Annotated[list[ReportFormat], Field(min_length=1, max_length=2)]
+    status: Literal["requested", "running", "done", "failed"] = "requested"
+    requested_by: Id
+    storage_paths: dict[ReportFormat, StoragePath] = Field(default_factory=dict, validate_default=True)
+    error: LongText | None = Field(default=None, validate_default=True)
+    created_at: Timestamp
+    completed_at: Timestamp | None = Field(default=None, validate_default=True)
+
+    @field_validator("formats")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a format twice")
+        return value
+
+    @field_validator("storage_paths")
+    @classmethod
+    def _paths_match_formats(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        formats = info.data.get("formats")
+        if formats is None:
+            return value
+        if extra := sorted(set(value) - set(formats)):
+            raise ValueError(f"has a path for {', '.join(extra)}, which was not requested")
+        if info.data.get("status") == "done" and (missing := [f for f in formats if f not in value]):
+            raise ValueError(f"a done report needs a path for every format; missing {', '.join(missing)}")
+        return value
+
+    @field_validator("error")
+    @classmethod
+    def _failure_explained(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("status") == "failed" and not value:
+            raise ValueError("a failed report needs the error that stopped it")
+        return value
+
+    @field_validator("completed_at")
+    @classmethod
+    def _completion(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is None and info.data.get("status") in ("done", "failed"):
+            raise ValueError("is required once the report is done or failed")
+        _later(info, value, "created_at", strictly=False)
+        return value

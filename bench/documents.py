@@ -1,0 +1,242 @@
+"""Document store: the project's adapters against raw baselines, each pair in one process.
+
+    .venv/bin/python bench/documents.py [--docs 100000] [--emulator-docs 20000] [--rounds 3]
+
+1. write: N survey documents in batches of 500 through the embedded adapter (validation, Firestore
+   limits, encoding, upsert) vs ``sqlite3.executemany`` of the same documents as JSON, same file
+   settings (WAL). Target ratio >= 0.5.
+2. write on the Firestore emulator: the Firestore adapter vs the raw google client, batches of 500.
+   Target >= 0.8. Skipped when the emulator is not installed. Uses fewer documents (the emulator is
+   slow and the pair measures overhead, not the emulator).
+3. query: two equality conditions and an order over the N documents, embedded adapter vs the
+   hand-written SQL on the same table (rows decoded with json.loads in both). Target >= 0.5.
+
+Ratios are raw time / project time (1.0 = no overhead); the best of --rounds runs counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backend.database.documents.indexes import IndexRegistry
+from backend.database.documents.local import LocalDocumentStore
+
+BATCH = 500
+START = datetime(2024, 4, 1, tzinfo=UTC)
+
+
+def surveys(n: int) -> list[tuple[str, dict[str, Any]]]:
+    rng = random.Random(7)
+    docs = []
+    for i in range(n):
+        docs.append(
+            (
+                f"s{i:07d}",
+                {
+                    "employee_id": rng.randint(1, 5000),
+                    "company_id": rng.randint(1, 50),
+                    "treatment_id": f"t{i // 2:07d}",
+                    "phase": "before" if i % 2 == 0 else "after",
+                    "answered_at": START + timedelta(minutes=i),
+                    "vas": {
+                        k: rng.randint(0, 100)
+                        for k in ("physical", "mental", "motivation", "communication", "other")
+                    },
+                    "free_text": rng.choice(["肩こりが楽になった", "よく眠れた", "", "特になし"]),
+                    "source": "google_forms",
+                    "form_id": "form-1",
+                    "response_id": f"r{i}",
+                },
+            )
+        )
+    return docs
+
+
+def compare(
+    name: str,
+    project: Callable[[], float],
+    raw: Callable[[], float],
+    *,
+    rounds: int,
+    target: float,
+    n: int,
+    warm_up: bool = False,
+) -> None:
+    """Best time of each side over ``rounds``, alternating which side goes first; prints the ratio."""
+    if warm_up:
+        project(), raw()
+    best = {"project": float("inf"), "raw": float("inf")}
+    for i in range(rounds):
+        sides = [("project", project), ("raw", raw)]
+        for side, fn in sides if i % 2 == 0 else sides[::-1]:
+            best[side] = min(best[side], fn())
+    print(
+        f"{name:<42} project {best['project']:8.3f} s   raw {best['raw']:8.3f} s   "
+        f"ratio {best['raw'] / best['project']:5.2f}   (target >= {target}; {n:,} docs)",
+        flush=True,
+    )
+
+
+# --- 1. writes on the embedded store ----------------------------------------------------------
+
+
+def local_writes(tmp: Path, docs: list[tuple[str, dict[str, Any]]], rounds: int) -> None:
+    def project() -> float:
+        path = tmp / f"project-{time.monotonic_ns()}.sqlite3"
+        store = LocalDocumentStore(path)
+        started = time.perf_counter()
+        for i in range(0, len(docs), BATCH):
+            with store.batch() as batch:
+                for doc_id, data in docs[i : i + BATCH]:
+                    batch.set(f"consultations/{doc_id}", data)
+        elapsed = time.perf_counter() - started
+        store.close()
+        return elapsed
+
+    def raw() -> float:
+        conn = sqlite3.connect(tmp / f"raw-{time.monotonic_ns()}.sqlite3", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("CREATE TABLE documents (parent TEXT, id TEXT, data TEXT, UNIQUE (parent, id))")
+        started = time.perf_counter()
+        for i in range(0, len(docs), BATCH):
+            rows = [
+                ("consultations", doc_id, json.dumps(data, default=str, ensure_ascii=False))
+                for doc_id, data in docs[i : i + BATCH]
+            ]
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO documents VALUES (?, ?, ?)", rows)
+            conn.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        conn.close()
+        return elapsed
+
+    compare("write, embedded store vs sqlite3", project, raw, rounds=rounds, target=0.5, n=len(docs))
+
+
+# --- 2. writes on the Firestore emulator ------------------------------------------------------
+
+
+def emulator_writes(tmp: Path, docs: list[tuple[str, dict[str, Any]]], rounds: int) -> None:
+    try:
+        from tests.emulators import firestore_emulator, wipe_firestore
+    except ImportError:
+        print("write, Firestore adapter vs google client: skipped (run from the repository root)")
+        return
+    import os
+
+    from _pytest.outcomes import Skipped
+    from google.cloud import firestore
+
+    from backend.database.documents.firestore import FirestoreDocumentStore
+
+    try:
+        with firestore_emulator(tmp) as host:
+            os.environ["FIRESTORE_EMULATOR_HOST"] = host
+            store = FirestoreDocumentStore(project="demo-wellness")
+            client = firestore.Client(project="demo-wellness")
+
+            def project() -> float:
+                wipe_firestore(host)
+                started = time.perf_counter()
+                for i in range(0, len(docs), BATCH):
+                    with store.batch() as batch:
+                        for doc_id, data in docs[i : i + BATCH]:
+                            batch.set(f"consultations/{doc_id}", data)
+                return time.perf_counter() - started
+
+            def raw() -> float:
+                wipe_firestore(host)
+                started = time.perf_counter()
+                for i in range(0, len(docs), BATCH):
+                    batch = client.batch()
+                    for doc_id, data in docs[i : i + BATCH]:
+                        batch.set(client.collection("consultations").document(doc_id), data)
+                    batch.commit()
+                return time.perf_counter() - started
+
+            compare(
+                "write, Firestore adapter vs google client",
+                project,
+                raw,
+                rounds=rounds,
+                target=0.8,
+                n=len(docs),
+                warm_up=True,
+            )
+    except Skipped as skip:
+        print(f"write, Firestore adapter vs google client: skipped ({skip.msg})")
+
+
+# --- 3. a query on the embedded store ---------------------------------------------------------
+
+
+def local_query(tmp: Path, docs: list[tuple[str, dict[str, Any]]], rounds: int) -> None:
+    store = LocalDocumentStore(tmp / "query.sqlite3", indexes=IndexRegistry())
+    for i in range(0, len(docs), BATCH):
+        with store.batch() as batch:
+            for doc_id, data in docs[i : i + BATCH]:
+                batch.set(f"consultations/{doc_id}", data)
+    conditions = [
+        {"field": "company_id", "operator": "==", "value": 7},
+        {"field": "phase", "operator": "==", "value": "after"},
+    ]
+    sql = (
+        "SELECT id, data FROM documents WHERE parent = 'consultations' "
+        "AND json_extract(data, '$.company_id') = 7 AND json_extract(data, '$.phase') = 'after' "
+        "ORDER BY json_extract(data, '$.answered_at.__ts__')"
+    )
+    conn = sqlite3.connect(tmp / "query.sqlite3")
+
+    def project() -> float:
+        started = time.perf_counter()
+        found = store.query("consultations", conditions=conditions, order_by="answered_at")
+        elapsed = time.perf_counter() - started
+        assert len(found) > 100
+        return elapsed
+
+    def raw() -> float:
+        started = time.perf_counter()
+        rows = [(doc_id, json.loads(data)) for doc_id, data in conn.execute(sql)]
+        elapsed = time.perf_counter() - started
+        assert len(rows) > 100
+        return elapsed
+
+    expected = [r[0] for r in conn.execute(sql)]
+    assert [
+        d.id for d in store.query("consultations", conditions=conditions, order_by="answered_at")
+    ] == expected
+    compare("query, embedded store vs hand-written SQL", project, raw, rounds=rounds, target=0.5, n=len(docs))
+    store.close()
+    conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--emulator-docs", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    docs = surveys(args.docs)
+    with tempfile.TemporaryDirectory() as tmp:
+        local_writes(Path(tmp), docs, args.rounds)
+        local_query(Path(tmp), docs, args.rounds)
+        emulator_writes(Path(tmp), docs[: args.emulator_docs], args.rounds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Document-store contract: atomic batches and transactions (reads first, retried on contention)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from backend.database.documents import DocumentStore, Increment, Transaction, TransactionMisuse
+from backend.errors import Conflict, NotFound
+
+
+def test_a_failing_batch_writes_nothing(document_store: DocumentStore) -> None:
+    document_store.set("acc/existing", {"v": 1})
+    document_store.set("acc/other", {"v": 1})
+    batch = document_store.batch()
+    batch.set("acc/a", {"v": 1})
+    batch.update("acc/other", {"v": 2})
+    batch.create("acc/existing", {"v": 3})
+    with pytest.raises(Conflict):
+        batch.commit()
+    assert document_store.get("acc/a") is None
+    for path in ("acc/existing", "acc/other"):
+        doc = document_store.get(path)
+        assert doc is not None
+        assert doc.data == {"v": 1}
+
+
+def test_a_batch_updating_a_missing_document_writes_nothing(document_store: DocumentStore) -> None:
+    with pytest.raises(NotFound), document_store.batch() as batch:
+        batch.set("acc/b", {"v": 1})
+        batch.update("acc/missing", {"v": 2})
+    assert document_store.get("acc/b") is None
+
+
+def test_a_batch_applies_writes_in_order(document_store: DocumentStore) -> None:
+    with document_store.batch() as batch:
+        batch.set("acc/c", {"v": 1, "n": 1})
+        batch.update("acc/c", {"n": Increment(5)})
+        batch.set("acc/d", {"v": 1})
+        batch.delete("acc/d")
+    doc = document_store.get("acc/c")
+    assert doc is not None
+    assert doc.data == {"v": 1, "n": 6}
+    assert document_store.get("acc/d") is None
+
+
+def test_a_batch_is_committed_once(document_store: DocumentStore) -> None:
+    batch = document_store.batch()
+    batch.set("acc/e", {"v": 1})
+    batch.commit()
+    with pytest.raises(RuntimeError, match="already committed"):
+        batch.set("acc/f", {"v": 1})
+
+
+def increment(tx: Transaction) -> int:
+    doc = tx.get("counters/c1")
+    value = (doc.data["count"] if doc else 0) + 1
+    tx.set("counters/c1", {"count": value})
+    return value
+
+
+def test_transaction_reads_then_writes(document_store: DocumentStore) -> None:
+    assert document_store.run_transaction(increment) == 1
+    assert document_store.run_transaction(increment) == 2
+    doc = document_store.get("counters/c1")
+    assert doc is not None
+    assert doc.data == {"count": 2}
+
+
+def test_transaction_query_then_write(document_store: DocumentStore) -> None:
+    for i in range(3):
+        document_store.set(f"seats/{i}", {"taken": i == 0})
+
+    def take_free_seat(tx: Transaction) -> str:
+        free = tx.query("seats", conditions=[{"field": "taken", "value": False}], limit=1)
+        tx.update(free[0].path, {"taken": True})
+        return free[0].id
+
+    assert document_store.run_transaction(take_free_seat) == "1"
+    assert document_store.run_transaction(take_free_seat) == "2"
+    assert document_store.count("seats", conditions=[{"field": "taken", "value": True}]) == 3
+
+
+def test_a_read_after_a_write_is_refused(document_store: DocumentStore) -> None:
+    def misuse(tx: Transaction) -> None:
+        tx.set("counters/x", {"count": 1})
+        tx.get("counters/x")
+
+    with pytest.raises(TransactionMisuse):
+        document_store.run_transaction(misuse)
+    assert document_store.get("counters/x") is None
+
+
+def test_an_exception_inside_writes_nothing(document_store: DocumentStore) -> None:
+    def fail(tx: Transaction) -> None:
+        tx.get("counters/y")
+        tx.set("counters/y", {"count": 1})
+        raise RuntimeError("changed my mind")
+
+    with pytest.raises(RuntimeError, match="changed my mind"):
+        document_store.run_transaction(fail)
+    assert document_store.get("counters/y") is None
+
+
+def test_transaction_errors_are_the_ports(document_store: DocumentStore) -> None:
+    def update_missing(tx: Transaction) -> None:
+        tx.get("counters/none")
+        tx.update("counters/none", {"count": 1})
+
+    with pytest.raises(NotFound):
+        document_store.run_transaction(update_missing)
+
+
+def test_concurrent_transactions_lose_no_update(document_store: DocumentStore) -> None:
+    # Small on purpose: the emulator waits about two seconds per lock clash.
+    errors: list[Any] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(2):
+                document_store.run_transaction(increment, max_attempts=10)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    doc = document_store.get("counters/c1")
+    assert doc is not None
+    assert doc.data == {"count": 4}
