@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,6 +131,12 @@ def test_init_db_prepares_both_stores_and_can_run_again(tmp_path: Path, fresh_sc
         init_db()
         init_db()
         assert get_document_store().health()["status"] == "ok"
+        indexes = (
+            sqlite3.connect(tmp_path / "documents.sqlite3")
+            .execute("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%'")
+            .fetchone()[0]
+        )
+        assert indexes > 0
         assert DatabaseManager().postgres_health()["status"] == "ok"
     finally:
         DatabaseManager.reset()

@@ -7,6 +7,7 @@ registry) before it is sent, so both adapters refuse the same things with the sa
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from backend.database.documents.values import DELETE_FIELD, SERVER_TIMESTAMP, Ge
 from backend.errors import Conflict, FieldProblem, Forbidden, NotFound, Unavailable, ValidationFailed
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _CLIENT_OPS = {"array-contains": "array_contains", "array-contains-any": "array_contains_any"}
 
 
@@ -264,6 +266,14 @@ class FirestoreDocumentStore:
             "project": self.client.project,
             "latency_ms": round((time.perf_counter() - started) * 1000, 1),
         }
+
+    def prepare(self) -> None:
+        """Nothing to create at start-up: Firestore's composite indexes are deployed from the registry."""
+        log.info(
+            "%d composite indexes are declared; deploy them with `wellness db indexes --export "
+            "firestore.indexes.json` and `firebase deploy --only firestore:indexes`.",
+            len(self.indexes.indexes),
+        )
 
     def close(self) -> None:
         self.client.close()  # type: ignore[no-untyped-call]

@@ -8,6 +8,7 @@ write lock, and the function runs again when something changed in between.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
@@ -21,7 +22,8 @@ from backend.database.database import DatabaseType
 from backend.database.documents import local_codec, writes
 from backend.database.documents.indexes import IndexRegistry
 from backend.database.documents.local_query import COLUMNS, Versioned, run_query
-from backend.database.documents.paths import collection_path, document_path, new_id
+from backend.database.documents.local_sql import NotExpressible, literal, value_expression
+from backend.database.documents.paths import FieldPath, collection_path, document_path, new_id
 from backend.database.documents.port import Document, TransactionMisuse, Write, WriteBatch, validated_write
 from backend.database.documents.query import Query
 from backend.errors import Conflict, Unavailable
@@ -98,6 +100,21 @@ class LocalDocumentStore:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def prepare(self) -> None:
+        """Partial SQLite expression indexes so the declared queries seek instead of scanning
+        (``init_db`` calls this; idempotent). See ``local_indexes``."""
+        with self._write_lock() as conn:
+            for collection, paths in local_indexes(self.indexes):
+                try:
+                    columns = ", ".join(value_expression(p) for p in paths)
+                except NotExpressible:
+                    continue
+                name = "ix_" + hashlib.sha256(f"{collection}:{columns}".encode()).hexdigest()[:16]
+                conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS {name} ON documents ({columns}) "
+                    f"WHERE parent = {literal(collection)}"
+                )
 
     def close(self) -> None:
         with self._lock:
@@ -287,6 +304,26 @@ class LocalTransaction:
 
     def delete(self, path: str) -> None:
         self.writes.append(validated_write("delete", path))
+
+
+def local_indexes(registry: IndexRegistry) -> list[tuple[str, tuple[FieldPath, ...]]]:
+    """The SQLite indexes that serve the registry's queries on the top-level collections.
+
+    Only the equality fields (all of a composite index but its last, ordered field) are worth
+    indexing: SQL orders by (type, value) expressions no index can serve. An index whose fields
+    begin another's is left out, since the longer one serves it too. Every index slows writes.
+    """
+    wanted: dict[str, set[tuple[FieldPath, ...]]] = {}
+    for declared in registry.indexes:
+        fields = tuple(f.path for f in declared.fields[:-1] if f.kind != "contains")
+        if fields:
+            wanted.setdefault(declared.collection, set()).add(fields)
+    return [
+        (collection, fields)
+        for collection, all_fields in sorted(wanted.items())
+        for fields in sorted(all_fields)
+        if not any(other != fields and other[: len(fields)] == fields for other in all_fields)
+    ]
 
 
 def _unavailable(path: Path, exc: Exception) -> Unavailable:

@@ -64,9 +64,8 @@ def encode(data: Mapping[str, Any]) -> str:
 
 def _decode_object(obj: dict[str, Any]) -> Any:
     if len(obj) == 1:
-        key = next(iter(obj))
+        ((key, value),) = obj.items()
         if key in _TAGS:
-            value = obj[key]
             if key == TS:
                 return datetime.fromisoformat(value)
             if key == BYTES:
@@ -79,7 +78,10 @@ def _decode_object(obj: dict[str, Any]) -> Any:
     return obj
 
 
+_DECODER = json.JSONDecoder(object_hook=_decode_object)
+
+
 def decode(text: str) -> dict[str, Any]:
     """The document's data from its JSON text."""
-    result: dict[str, Any] = json.loads(text, object_hook=_decode_object)
+    result: dict[str, Any] = _DECODER.decode(text)
     return result

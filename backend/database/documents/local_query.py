@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from backend.database.documents import local_codec
-from backend.database.documents.local_sql import NotExpressible, Sql, condition_sql, cursor_sql, order_terms
+from backend.database.documents.local_sql import (
+    NotExpressible,
+    Sql,
+    condition_sql,
+    cursor_sql,
+    literal,
+    order_terms,
+)
 from backend.database.documents.port import Document
 from backend.database.documents.query import Query, lookup, matches, needs_python
 from backend.database.documents.values import ARRAY, MAP, SortKey, rank
@@ -50,7 +57,7 @@ def run_query(conn: sqlite3.Connection, query: Query, *, count: bool = False) ->
                 return int(conn.execute(sql, params).fetchone()[0])
             found = [Versioned.from_row(query.collection, row) for row in conn.execute(sql, params)]
             # SQL orders arrays and maps only by type; when one is among the results, order in Python.
-            if not any(_composite(v.document, query) for v in found):
+            if not query.effective_orders or not any(_composite(v.document, query) for v in found):
                 return found
     found = _in_python(conn, query)
     return len(found) if count else found
@@ -62,7 +69,7 @@ def _composite(doc: Document, query: Query) -> bool:
 
 def _select(query: Query, *, count: bool) -> tuple[str, dict[str, Any]]:
     sql = Sql()
-    where = [f"parent = {sql.param(query.collection)}"]
+    where = [f"parent = {literal(query.collection)}"]
     where += [condition_sql(sql, c) for c in query.conditions]
     terms = order_terms(sql, query)
     where += [f"{t.expressions[0]} IS NOT NULL" for t in terms]  # ordered fields must exist
@@ -82,7 +89,7 @@ def _select(query: Query, *, count: bool) -> tuple[str, dict[str, Any]]:
 def _in_python(conn: sqlite3.Connection, query: Query) -> list[Versioned]:
     """The reference evaluation: every condition, order and cursor by Firestore's rules."""
     sql = Sql()
-    where = [f"parent = {sql.param(query.collection)}"]
+    where = [f"parent = {literal(query.collection)}"]
     for c in query.conditions:  # narrow with the conditions SQL can do exactly; Python does the rest
         try:
             where.append(condition_sql(sql, c))

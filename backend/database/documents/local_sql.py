@@ -36,10 +36,22 @@ class Sql:
         return f":{name}"
 
 
+def literal(text: str) -> str:
+    """A string as an SQL literal. Collection names and JSON paths are inlined rather than bound so
+    that SQLite can match the partial expression indexes ``prepare`` creates."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def json_path(path: FieldPath) -> str:
+    """The path as an SQL string literal (literal, not a parameter, so expression indexes match)."""
     if any('"' in part or "\\" in part for part in path):
         raise NotExpressible
-    return "$" + "".join(f'."{part}"' for part in path)
+    return literal("$" + "".join(f'."{part}"' for part in path))
+
+
+def value_expression(path: FieldPath) -> str:
+    """The SQL reading a field's raw value: what equality uses and what local indexes index."""
+    return f"json_extract(data, {json_path(path)})"
 
 
 class Accessor:
@@ -52,9 +64,8 @@ class Accessor:
             self.type, self.raw = "e.type", "e.value"
         else:
             base = json_path(path)
-            p = sql.param(base)
-            self.type, self.raw = f"json_type(data, {p})", f"json_extract(data, {p})"
-            self._tag_paths = {tag: sql.param(f'{base}."{tag}"') for tag in (TS, BYTES, REF, GEO, FLOAT)}
+            self.type, self.raw = f"json_type(data, {base})", value_expression(path)
+            self._tag_paths = {tag: f'{base[:-1]}."{tag}"\'' for tag in (TS, BYTES, REF, GEO, FLOAT)}
 
     def _tag_call(self, function: str, tag: str) -> str:
         if self._tag_paths is None:
@@ -151,7 +162,7 @@ def condition_sql(sql: Sql, c: Condition) -> str:
         operands = [c.value] if c.op == "array-contains" else c.value
         element = Accessor(sql, None)
         any_element = " OR ".join(element.equals(x) for x in operands)
-        array = sql.param(json_path(c.field))
+        array = json_path(c.field)
         elements = f"SELECT 1 FROM json_each(data, {array}) AS e WHERE {any_element}"
         return f"({field.type} = 'array' AND EXISTS ({elements}))"
     present = f"({field.type} IS NOT NULL AND {field.type} != 'null')"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from backend.database.documents.paths import FieldPath, format_field_path, parse_field_path
@@ -77,7 +78,7 @@ class Query:
     limit: int | None = None
     start_after: tuple[Any, ...] | None = None  # values for effective_orders, then the document id
 
-    @property
+    @cached_property
     def effective_orders(self) -> tuple[Order, ...]:
         explicit = {o.field for o in self.orders}
         direction: Direction = self.orders[-1].direction if self.orders else "asc"

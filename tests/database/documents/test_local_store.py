@@ -52,3 +52,37 @@ def test_data_survives_reopening_and_uses_wal(tmp_path: Path) -> None:
     assert doc is not None
     assert doc.data == {"body": "こんにちは"}
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_prepare_makes_the_declared_queries_seek_an_index(tmp_path: Path) -> None:
+    from backend.database.documents.local_query import _select
+    from backend.database.documents.query import Query
+
+    store = LocalDocumentStore(tmp_path / "documents.sqlite3")
+    store.prepare()
+    store.prepare()  # idempotent
+    query = Query.build(
+        "consultations",
+        conditions=[{"field": "company_id", "value": 7}, {"field": "phase", "value": "after"}],
+        order_by="answered_at",
+    )
+    sql, params = _select(query, count=False)
+    plan = " ".join(str(row) for row in store.connection().execute("EXPLAIN QUERY PLAN " + sql, params))
+    assert "USING INDEX ix_" in plan
+    assert "<expr>=? AND <expr>=?" in plan
+
+
+def test_local_indexes_leave_out_what_a_longer_index_serves() -> None:
+    from backend.database.documents import IndexRegistry, index
+    from backend.database.documents.local import local_indexes
+
+    registry = IndexRegistry(
+        [
+            index("c", "a", "t"),
+            index("c", "a", "b", "-t"),
+            index("c", "x", "t"),
+            index("c", "tags[]", "t"),
+            index("d", "a", "t"),
+        ]
+    )
+    assert local_indexes(registry) == [("c", (("a",), ("b",))), ("c", (("x",),)), ("d", (("a",),))]

@@ -208,3 +208,11 @@ def test_delete_field_only_in_update_or_merge(document_store: DocumentStore) -> 
 def test_invalid_document_paths(document_store: DocumentStore, path: object) -> None:
     with pytest.raises(ValidationFailed):
         document_store.set(path, {"a": 1})  # type: ignore[arg-type]
+
+
+def test_increment_saturates_at_the_64_bit_limits(document_store: DocumentStore) -> None:
+    document_store.set("t/limits", {"hi": 2**63 - 2, "lo": -(2**63) + 1})
+    document_store.update("t/limits", {"hi": Increment(5), "lo": Increment(-5)})
+    doc = document_store.get("t/limits")
+    assert doc is not None
+    assert doc.data == {"hi": 2**63 - 1, "lo": -(2**63)}
