@@ -28,6 +28,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/sql_ingest.py
+	$(BIN)/python bench/documents.py
 
 clean:
 	rm -rf $(VENV) .wellness .pytest_cache .mypy_cache .ruff_cache
