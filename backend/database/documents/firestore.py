@@ -22,8 +22,14 @@ from google.cloud.firestore_v1.field_path import FieldPath
 
 from backend.database.database import DatabaseType
 from backend.database.documents.indexes import IndexRegistry, MissingIndex
-from backend.database.documents.paths import collection_path, new_id, parse_field_path
-from backend.database.documents.port import Document, TransactionMisuse, Write, WriteBatch, validated_write
+from backend.database.documents.paths import collection_path, document_path, parse_field_path
+from backend.database.documents.port import (
+    Document,
+    StoreWrites,
+    TransactionMisuse,
+    Write,
+    WriteMethods,
+)
 from backend.database.documents.query import Query
 from backend.database.documents.values import DELETE_FIELD, SERVER_TIMESTAMP, GeoPoint, Increment, Reference
 from backend.errors import Conflict, FieldProblem, Forbidden, NotFound, Unavailable, ValidationFailed
@@ -66,7 +72,7 @@ def _errors(what: str) -> Iterator[None]:
         ) from exc
 
 
-class FirestoreDocumentStore:
+class FirestoreDocumentStore(StoreWrites):
     """DocumentStore on Google Cloud Firestore (or its emulator)."""
 
     backend = "firestore"
@@ -137,9 +143,9 @@ class FirestoreDocumentStore:
     # --- reads ---------------------------------------------------------------------------------
 
     def get(self, path: str) -> Document | None:
-        write = validated_write("delete", path)  # validates the path only
-        with _errors(f"Reading {path}"):
-            snapshot = self.client.document(write.path).get()
+        doc = document_path(path)
+        with _errors(f"Reading {doc.path}"):
+            snapshot = self.client.document(doc.path).get()
         return self._document(snapshot) if snapshot.exists else None
 
     def _client_query(self, query: Query, start_after: Any = None) -> Any:
@@ -183,41 +189,10 @@ class FirestoreDocumentStore:
 
     def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
         query = self._build(collection, conditions=conditions)
-        q: Any = self.client.collection(query.collection)
-        for c in query.conditions:
-            q = q.where(
-                filter=FieldFilter(
-                    FieldPath(*c.field).to_api_repr(), _CLIENT_OPS.get(c.op, c.op), self._out(c.value)
-                )
-            )
         with _errors(f"Counting {collection}"):
-            return int(q.count().get()[0][0].value)
+            return int(self._client_query(query).count().get()[0][0].value)
 
     # --- writes --------------------------------------------------------------------------------
-
-    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
-        self.commit([validated_write("merge" if merge else "set", path, data)])
-
-    def create(self, path: str, data: Mapping[str, Any]) -> None:
-        write = validated_write("create", path, data)
-        with _errors(f"Creating {write.path}"):
-            self.client.document(write.path).create(self._out(write.data))
-
-    def update(self, path: str, data: Mapping[str, Any]) -> None:
-        write = validated_write("update", path, data)
-        with _errors(f"Updating {write.path}"):
-            self.client.document(write.path).update(self._update_data(write.data))
-
-    def delete(self, path: str) -> None:
-        self.commit([validated_write("delete", path)])
-
-    def add(self, collection: str, data: Mapping[str, Any]) -> str:
-        doc_id = new_id()
-        self.create(f"{collection_path(collection)}/{doc_id}", data)
-        return doc_id
-
-    def batch(self) -> WriteBatch:
-        return WriteBatch(self.commit)
 
     def _apply(self, target: Any, write: Write) -> None:
         ref = self.client.document(write.path)
@@ -279,7 +254,7 @@ class FirestoreDocumentStore:
         self.client.close()  # type: ignore[no-untyped-call]
 
 
-class FirestoreTransaction:
+class FirestoreTransaction(WriteMethods):
     """The port's Transaction over a client transaction (reads first, then writes)."""
 
     def __init__(self, store: FirestoreDocumentStore, tx: Any) -> None:
@@ -293,7 +268,7 @@ class FirestoreTransaction:
 
     def get(self, path: str) -> Document | None:
         self._reading()
-        ref = self.store.client.document(validated_write("delete", path).path)
+        ref = self.store.client.document(document_path(path).path)
         snapshot = ref.get(transaction=self.tx)
         return self.store._document(snapshot) if snapshot.exists else None
 
@@ -312,15 +287,3 @@ class FirestoreTransaction:
     def _write(self, write: Write) -> None:
         self.wrote = True
         self.store._apply(self.tx, write)
-
-    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
-        self._write(validated_write("merge" if merge else "set", path, data))
-
-    def create(self, path: str, data: Mapping[str, Any]) -> None:
-        self._write(validated_write("create", path, data))
-
-    def update(self, path: str, data: Mapping[str, Any]) -> None:
-        self._write(validated_write("update", path, data))
-
-    def delete(self, path: str) -> None:
-        self._write(validated_write("delete", path))

@@ -8,7 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
-from backend.database.documents.paths import document_path
+from backend.database.documents.paths import collection_path, document_path, new_id, parse_field_path
 from backend.database.documents.values import check_document
 from backend.errors import FieldProblem, ValidationFailed
 
@@ -61,8 +61,6 @@ def validated_write(kind: WriteKind, path: str, data: Mapping[str, Any] | None =
 
 
 def _check_update(path: str, data: Mapping[str, Any]) -> None:
-    from backend.database.documents.paths import parse_field_path
-
     nested: dict[str, Any] = {}
     for key, value in data.items():
         parts = parse_field_path(key)
@@ -75,7 +73,49 @@ def _check_update(path: str, data: Mapping[str, Any]) -> None:
     check_document(path, nested)
 
 
-class WriteBatch:
+class WriteMethods:
+    """set / create / update / delete: each write is validated, then handed to ``_write``."""
+
+    def _write(self, write: Write) -> None:
+        raise NotImplementedError
+
+    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
+        """Create or replace the document (``merge=True``: merge maps into the stored document)."""
+        self._write(validated_write("merge" if merge else "set", path, data))
+
+    def create(self, path: str, data: Mapping[str, Any]) -> None:
+        """Create the document; Conflict if it exists."""
+        self._write(validated_write("create", path, data))
+
+    def update(self, path: str, data: Mapping[str, Any]) -> None:
+        """Set fields by path (``vas.physical``); NotFound if the document does not exist."""
+        self._write(validated_write("update", path, data))
+
+    def delete(self, path: str) -> None:
+        """Delete the document (no error when it does not exist)."""
+        self._write(validated_write("delete", path))
+
+
+class StoreWrites(WriteMethods):
+    """The write half of a store, built on its atomic ``commit`` of validated writes."""
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        raise NotImplementedError
+
+    def _write(self, write: Write) -> None:
+        self.commit([write])
+
+    def add(self, collection: str, data: Mapping[str, Any]) -> str:
+        """Create a document with a random id in ``collection``; returns the id."""
+        doc_id = new_id()
+        self.create(f"{collection_path(collection)}/{doc_id}", data)
+        return doc_id
+
+    def batch(self) -> WriteBatch:
+        return WriteBatch(self.commit)
+
+
+class WriteBatch(WriteMethods):
     """Collects up to 500 writes; ``commit`` applies them atomically (all or none)."""
 
     def __init__(self, commit: Callable[[Sequence[Write]], None]) -> None:
@@ -83,7 +123,7 @@ class WriteBatch:
         self.writes: list[Write] = []
         self.committed = False
 
-    def _add(self, write: Write) -> WriteBatch:
+    def _write(self, write: Write) -> None:
         if self.committed:
             raise RuntimeError("this batch was already committed; start a new one")
         if len(self.writes) >= MAX_BATCH_WRITES:
@@ -95,19 +135,6 @@ class WriteBatch:
                 ]
             )
         self.writes.append(write)
-        return self
-
-    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> WriteBatch:
-        return self._add(validated_write("merge" if merge else "set", path, data))
-
-    def create(self, path: str, data: Mapping[str, Any]) -> WriteBatch:
-        return self._add(validated_write("create", path, data))
-
-    def update(self, path: str, data: Mapping[str, Any]) -> WriteBatch:
-        return self._add(validated_write("update", path, data))
-
-    def delete(self, path: str) -> WriteBatch:
-        return self._add(validated_write("delete", path))
 
     def commit(self) -> None:
         if self.committed:
