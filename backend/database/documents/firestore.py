@@ -22,7 +22,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 
 from backend.database.database import DatabaseType
 from backend.database.documents.indexes import IndexRegistry, MissingIndex
-from backend.database.documents.paths import collection_path, document_path, parse_field_path
+from backend.database.documents.paths import document_path, parse_field_path
 from backend.database.documents.port import (
     Document,
     StoreWrites,
@@ -167,11 +167,6 @@ class FirestoreDocumentStore(StoreWrites):
             q = q.start_after({k: self._out(v) for k, v in start_after.items()})
         return q
 
-    def _build(self, collection: str, **spec: Any) -> Query:
-        query = Query.build(collection_path(collection), **spec)
-        self.indexes.check(query)
-        return query
-
     def query(
         self,
         collection: str,
@@ -181,14 +176,14 @@ class FirestoreDocumentStore(StoreWrites):
         limit: int | None = None,
         start_after: Any = None,
     ) -> list[Document]:
-        query = self._build(
+        query = self.indexes.query(
             collection, conditions=conditions, order_by=order_by, limit=limit, start_after=start_after
         )
         with _errors(f"Querying {collection}"):
             return [self._document(s) for s in self._client_query(query, start_after).stream()]
 
     def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
-        query = self._build(collection, conditions=conditions)
+        query = self.indexes.query(collection, conditions=conditions)
         with _errors(f"Counting {collection}"):
             return int(self._client_query(query).count().get()[0][0].value)
 
@@ -281,7 +276,7 @@ class FirestoreTransaction(WriteMethods):
         limit: int | None = None,
     ) -> list[Document]:
         self._reading()
-        query = self.store._build(collection, conditions=conditions, order_by=order_by, limit=limit)
+        query = self.store.indexes.query(collection, conditions=conditions, order_by=order_by, limit=limit)
         return [self.store._document(s) for s in self.store._client_query(query).stream(transaction=self.tx)]
 
     def _write(self, write: Write) -> None:

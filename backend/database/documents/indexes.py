@@ -14,9 +14,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from backend.database.documents.paths import FieldPath, collection_id, parse_field_path
+from backend.database.documents.paths import FieldPath, collection_id, collection_path, parse_field_path
 from backend.database.documents.query import EQUALITY, Query
 from backend.errors import WellnessError
 
@@ -118,6 +118,12 @@ class IndexRegistry:
 
     def __init__(self, indexes: Iterable[CompositeIndex] = INDEXES) -> None:
         self.indexes = tuple(indexes)
+
+    def query(self, collection: str, **spec: Any) -> Query:
+        """``Query.build`` for ``collection``, then ``check``: how both adapters start every query."""
+        query = Query.build(collection_path(collection), **spec)
+        self.check(query)
+        return query
 
     def check(self, query: Query) -> None:
         needed = required_index(query)

@@ -152,8 +152,7 @@ class LocalDocumentStore:
         return None if found is None else found.document
 
     def _query(self, collection: str, **spec: Any) -> tuple[Query, list[Versioned]]:
-        query = Query.build(collection_path(collection), **spec)
-        self.indexes.check(query)
+        query = self.indexes.query(collection, **spec)
         return query, run_query(self.connection(), query)
 
     def query(
@@ -171,8 +170,7 @@ class LocalDocumentStore:
         return [v.document for v in found]
 
     def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
-        query = Query.build(collection_path(collection), conditions=conditions)
-        self.indexes.check(query)
+        query = self.indexes.query(collection, conditions=conditions)
         return int(run_query(self.connection(), query, count=True))
 
     # --- writes --------------------------------------------------------------------------------
