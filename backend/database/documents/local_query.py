@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from backend.database.documents import local_codec
 from backend.database.documents.local_sql import (
@@ -23,8 +22,7 @@ from backend.database.documents.values import ARRAY, MAP, SortKey, rank
 COLUMNS = "id, data, create_time, update_time, version"
 
 
-@dataclass(frozen=True)
-class Versioned:
+class Versioned(NamedTuple):
     """A document with the store's write counter (what transactions compare)."""
 
     document: Document
