@@ -14,8 +14,7 @@ from backend.config import Settings
 from backend.database import DatabaseManager, crud, crud_sql
 from backend.database.documents import DocumentStore
 from backend.errors import Conflict, NotFound, ValidationFailed
-from tests.database.factories import user_data
-from tests.database.test_models import (
+from tests.database.document_factories import (
     HOSTILE,
     T0,
     analytics_data,
@@ -26,6 +25,7 @@ from tests.database.test_models import (
     treatment_data,
     vas,
 )
+from tests.database.factories import user_data
 
 REPOSITORIES: list[tuple[crud.DocumentRepository[Any], Any]] = [
     (crud.chats, chat_data),

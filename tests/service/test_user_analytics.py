@@ -15,8 +15,8 @@ from backend.database.documents.local import LocalDocumentStore
 from backend.database.models_sql import User
 from backend.errors import NotFound, ValidationFailed
 from backend.service.user_analytics import get_user_analytics, process_analytics_data
+from tests.database.document_factories import consultation_data, vas
 from tests.database.factories import user_data
-from tests.database.test_models import consultation_data, vas
 
 NO_DATA = {"physical": None, "mental": None, "motivation": None, "communication": None, "other": None}
 
