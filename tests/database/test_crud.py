@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from backend.config import Settings
 from backend.database import DatabaseManager, crud, crud_sql
 from backend.database.documents import DocumentStore
 from backend.errors import Conflict, NotFound, ValidationFailed
@@ -249,16 +247,7 @@ def test_corrupt_stored_document_is_reported(document_store: DocumentStore) -> N
 # --- get_user (PostgreSQL) ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def wired(settings: Settings, connection: Connection) -> Iterator[DatabaseManager]:
-    DatabaseManager.reset()
-    manager = DatabaseManager()
-    manager.configure(settings, bind=connection)
-    yield manager
-    DatabaseManager.reset()
-
-
-def test_get_user_reads_a_detached_loaded_user(wired: DatabaseManager, session: Session) -> None:
+def test_get_user_reads_a_detached_loaded_user(manager: DatabaseManager, session: Session) -> None:
     user = crud_sql.users.create(session, data=user_data(display_name="佐藤 花子"))
     session.flush()
     found = crud.get_user(str(user.id))
@@ -268,7 +257,7 @@ def test_get_user_reads_a_detached_loaded_user(wired: DatabaseManager, session: 
     assert crud.get_user(user.id).email == user.email
 
 
-def test_get_user_errors(wired: DatabaseManager) -> None:
+def test_get_user_errors(manager: DatabaseManager) -> None:
     with pytest.raises(NotFound):
         crud.get_user("999999999")
     for bad in ("abc", "", "-1", "1.5", " 1", "0", "9" * 25, True):

@@ -23,8 +23,8 @@ from backend.database.documents import local_codec, writes
 from backend.database.documents.indexes import IndexRegistry
 from backend.database.documents.local_query import COLUMNS, Versioned, run_query
 from backend.database.documents.local_sql import NotExpressible, literal, value_expression
-from backend.database.documents.paths import FieldPath, collection_path, document_path, new_id
-from backend.database.documents.port import Document, TransactionMisuse, Write, WriteBatch, validated_write
+from backend.database.documents.paths import FieldPath, document_path
+from backend.database.documents.port import Document, StoreWrites, TransactionMisuse, Write, WriteMethods
 from backend.database.documents.query import Query
 from backend.errors import Conflict, Unavailable
 
@@ -52,7 +52,7 @@ class _Contention(Exception):
     """Something a transaction read changed before it could commit."""
 
 
-class LocalDocumentStore:
+class LocalDocumentStore(StoreWrites):
     """DocumentStore on SQLite; ``path`` is the database file (created on first use)."""
 
     backend = "local"
@@ -175,26 +175,6 @@ class LocalDocumentStore:
 
     # --- writes --------------------------------------------------------------------------------
 
-    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
-        self.commit([validated_write("merge" if merge else "set", path, data)])
-
-    def create(self, path: str, data: Mapping[str, Any]) -> None:
-        self.commit([validated_write("create", path, data)])
-
-    def update(self, path: str, data: Mapping[str, Any]) -> None:
-        self.commit([validated_write("update", path, data)])
-
-    def delete(self, path: str) -> None:
-        self.commit([validated_write("delete", path)])
-
-    def add(self, collection: str, data: Mapping[str, Any]) -> str:
-        doc_id = new_id()
-        self.create(f"{collection_path(collection)}/{doc_id}", data)
-        return doc_id
-
-    def batch(self) -> WriteBatch:
-        return WriteBatch(self.commit)
-
     def commit(
         self, batch: Sequence[Write], check: Callable[[sqlite3.Connection], None] | None = None
     ) -> None:
@@ -247,7 +227,7 @@ class LocalDocumentStore:
         )
 
 
-class LocalTransaction:
+class LocalTransaction(WriteMethods):
     """Reads record versions; ``verify`` (under the write lock) fails if any of them moved."""
 
     def __init__(self, store: LocalDocumentStore) -> None:
@@ -291,17 +271,8 @@ class LocalTransaction:
             if [(v.document.path, v.version) for v in run_query(conn, query)] != seen:
                 raise _Contention
 
-    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
-        self.writes.append(validated_write("merge" if merge else "set", path, data))
-
-    def create(self, path: str, data: Mapping[str, Any]) -> None:
-        self.writes.append(validated_write("create", path, data))
-
-    def update(self, path: str, data: Mapping[str, Any]) -> None:
-        self.writes.append(validated_write("update", path, data))
-
-    def delete(self, path: str) -> None:
-        self.writes.append(validated_write("delete", path))
+    def _write(self, write: Write) -> None:
+        self.writes.append(write)
 
 
 def local_indexes(registry: IndexRegistry) -> list[tuple[str, tuple[FieldPath, ...]]]:

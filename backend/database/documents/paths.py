@@ -71,10 +71,6 @@ class DocPath(NamedTuple):
     def path(self) -> str:
         return f"{self.parent}/{self.id}"
 
-    @property
-    def collection_id(self) -> str:
-        return self.parent.rsplit("/", 1)[-1]
-
 
 def document_path(path: str) -> DocPath:
     parts = _segments(path, "path")
