@@ -2,8 +2,6 @@
 
 from backend.database.database import (
     DatabaseManager,
-    DatabaseType,
-    DataCategory,
     RelationalStore,
     get_db_for_category,
     get_db_session,
@@ -11,6 +9,7 @@ from backend.database.database import (
     get_firestore_client,
     init_db,
 )
+from backend.database.routing import DatabaseType, DataCategory
 
 __all__ = [
     "DataCategory",

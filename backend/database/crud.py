@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from backend.database import crud_sql
-from backend.database.database import DatabaseManager, DataCategory, get_db_session
+from backend.database.database import DatabaseManager, get_db_session
 from backend.database.documents import writes
 from backend.database.documents.paths import child_path
 from backend.database.documents.port import Document, DocumentStore, Transaction, validated_write
@@ -30,6 +30,7 @@ from backend.database.models import (
     UserSession,
 )
 from backend.database.models_sql import User
+from backend.database.routing import DataCategory
 from backend.database.sql_errors import from_pydantic
 from backend.database.validation import INT64_MAX
 from backend.errors import Conflict, FieldProblem, NotFound, ValidationFailed

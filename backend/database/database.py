@@ -7,12 +7,10 @@ rest. ``get_db_for_category`` hands out the store for a category.
 
 from __future__ import annotations
 
-import enum
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, text
@@ -28,64 +26,11 @@ from backend.database.postgres import (
     describe,
     unavailable,
 )
+from backend.database.routing import ROUTES, DatabaseType, DataCategory
 from backend.errors import Unavailable, WellnessError
 
 if TYPE_CHECKING:
     from backend.database.documents.port import DocumentStore
-
-
-class DatabaseType(enum.StrEnum):
-    POSTGRESQL = "postgresql"
-    FIRESTORE = "firestore"  # the document store: Firestore, or the embedded store with its semantics
-
-
-class DataCategory(enum.StrEnum):
-    USER_MASTER = "user_master"
-    COMPANY_MASTER = "company_master"
-    EMPLOYEE_MASTER = "employee_master"
-    FINANCIAL = "financial"
-    BILLING = "billing"
-    AUDIT_LOG = "audit_log"
-    CHAT = "chat"
-    ANALYTICS_CACHE = "analytics_cache"
-    USER_SESSION = "user_session"
-    SURVEY = "survey"
-    TREATMENT = "treatment"
-    REPORT = "report"
-
-    @classmethod
-    def parse(cls, value: DataCategory | str) -> DataCategory:
-        """The category for the enum or its string value; ValueError listing the valid ones otherwise."""
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            for member in cls:
-                if value.strip().lower() in (member.value, member.name.lower()):
-                    return member
-        valid = ", ".join(m.value for m in cls)
-        raise ValueError(f"Unknown data category {value!r}; valid categories are: {valid}")
-
-
-@dataclass(frozen=True)
-class Route:
-    database_type: DatabaseType
-    names: tuple[str, ...]  # tables (PostgreSQL) or collections (document store); the first is the main one
-
-
-ROUTES: dict[DataCategory, Route] = {
-    DataCategory.USER_MASTER: Route(DatabaseType.POSTGRESQL, ("users", "company_access")),
-    DataCategory.COMPANY_MASTER: Route(DatabaseType.POSTGRESQL, ("companies",)),
-    DataCategory.EMPLOYEE_MASTER: Route(DatabaseType.POSTGRESQL, ("employees",)),
-    DataCategory.FINANCIAL: Route(DatabaseType.POSTGRESQL, ("financial_statements",)),
-    DataCategory.BILLING: Route(DatabaseType.POSTGRESQL, ("invoices", "payments")),
-    DataCategory.AUDIT_LOG: Route(DatabaseType.POSTGRESQL, ("audit_logs",)),
-    DataCategory.CHAT: Route(DatabaseType.FIRESTORE, ("chats",)),
-    DataCategory.ANALYTICS_CACHE: Route(DatabaseType.FIRESTORE, ("analytics",)),
-    DataCategory.USER_SESSION: Route(DatabaseType.FIRESTORE, ("sessions",)),
-    DataCategory.SURVEY: Route(DatabaseType.FIRESTORE, ("consultations",)),
-    DataCategory.TREATMENT: Route(DatabaseType.FIRESTORE, ("treatments",)),
-    DataCategory.REPORT: Route(DatabaseType.FIRESTORE, ("reports",)),
-}
 
 
 class RelationalStore:

@@ -7,8 +7,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from backend.database import crud
-from backend.database.database import DatabaseManager, DataCategory
+from backend.database import DatabaseManager, DataCategory, crud
 from backend.database.models_sql import User
 from backend.service.firestore import firestore_service
 

@@ -20,7 +20,6 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from backend.database.database import DatabaseType
 from backend.database.documents.indexes import IndexRegistry, MissingIndex
 from backend.database.documents.paths import document_path, parse_field_path
 from backend.database.documents.port import (
@@ -32,6 +31,7 @@ from backend.database.documents.port import (
 )
 from backend.database.documents.query import Query
 from backend.database.documents.values import DELETE_FIELD, SERVER_TIMESTAMP, GeoPoint, Increment, Reference
+from backend.database.routing import DatabaseType
 from backend.errors import Conflict, FieldProblem, Forbidden, NotFound, Unavailable, ValidationFailed
 
 T = TypeVar("T")

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from backend.database.database import DatabaseType
 from backend.database.documents import local_codec, writes
 from backend.database.documents.indexes import IndexRegistry
 from backend.database.documents.local_query import COLUMNS, Versioned, run_query
@@ -26,6 +25,7 @@ from backend.database.documents.local_sql import NotExpressible, literal, value_
 from backend.database.documents.paths import FieldPath, document_path
 from backend.database.documents.port import Document, StoreWrites, TransactionMisuse, Write, WriteMethods
 from backend.database.documents.query import Query
+from backend.database.routing import DatabaseType
 from backend.errors import Conflict, Unavailable
 
 T = TypeVar("T")
