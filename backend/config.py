@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # A data directory is tied to the PostgreSQL major version that created it; change only with a migration.
 EMBEDDED_POSTGRES_MAJOR = 18
@@ -57,6 +57,50 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "info"
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Comma-separated addresses of proxies trusted to set X-Forwarded-For (Cloud Run: '*').",
+    )
+
+    secret_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Signs paging cursors. Unset: generated into data_dir/secret_key on first use; "
+        "with more than one API instance, set the same value on each.",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body; a larger one answers 413 unread."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins allowed by CORS (e.g. https://app.example.jp); empty: CORS off.",
+    )
+
+    session_absolute_ttl_s: int = Field(
+        default=12 * 3600, ge=60, description="A session ends this long after sign-in, used or not."
+    )
+    session_idle_ttl_s: int = Field(
+        default=2 * 3600, ge=60, description="A session ends after this long without a request."
+    )
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_failure_window_s: int = Field(default=900, ge=1, description="Failures count within this window.")
+    login_lockout_s: int = Field(default=900, ge=1, description="How long a throttled sign-in waits.")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not origin.startswith(("https://", "http://")):
+                raise ValueError(f"{origin!r} is not an origin; write it as https://host[:port]")
+        return value
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -77,6 +121,11 @@ class Settings(BaseSettings):
     def embedded_pgdata(self) -> Path:
         """Data directory of the embedded PostgreSQL server."""
         return self.data_dir.expanduser().resolve() / "pg"
+
+    @property
+    def secret_key_path(self) -> Path:
+        """Where the generated secret key is kept when WELLNESS_SECRET_KEY is unset."""
+        return self.data_dir.expanduser().resolve() / "secret_key"
 
     @property
     def documents_path(self) -> Path:

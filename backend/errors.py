@@ -32,8 +32,40 @@ class WellnessError(Exception):
         self.message = message
         self.details: dict[str, Any] = details or {}
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer must carry (``WWW-Authenticate``, ``Retry-After``...)."""
+        return {}
+
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.code, "message": self.message, "details": self.details}
+        """The error envelope every API error answers with."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class Unauthenticated(WellnessError):
+    """No valid sign-in: a missing, expired or revoked token, or wrong credentials."""
+
+    status_code = 401
+    code = "unauthenticated"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class TooManyRequests(WellnessError):
+    """Throttled; ``retry_after_s`` says when to try again."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_s: int, details: dict[str, Any] | None = None) -> None:
+        self.retry_after_s = max(1, retry_after_s)
+        super().__init__(message, details={**(details or {}), "retry_after_s": self.retry_after_s})
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class NotFound(WellnessError):

@@ -51,3 +51,22 @@ def test_non_postgres_urls_are_refused_with_an_example(url: str) -> None:
 def test_out_of_range_values_are_refused(field: str, value: object) -> None:
     with pytest.raises(ValidationError, match=field):
         fresh(**{field: value})
+
+
+def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WELLNESS_CORS_ORIGINS", "https://app.example.jp, http://localhost:5173")
+    assert fresh().cors_origins == ["https://app.example.jp", "http://localhost:5173"]
+    monkeypatch.setenv("WELLNESS_CORS_ORIGINS", "")
+    assert fresh().cors_origins == []
+
+
+def test_a_cors_origin_must_be_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WELLNESS_CORS_ORIGINS", "app.example.jp")
+    with pytest.raises(ValidationError, match="https://host"):
+        fresh()
+
+
+def test_a_short_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WELLNESS_SECRET_KEY", "too-short")
+    with pytest.raises(ValidationError, match="secret_key"):
+        fresh()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from backend.errors import Conflict, FieldProblem, NotFound, Unavailable, ValidationFailed
+from backend.errors import (
+    Conflict,
+    FieldProblem,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+    Unavailable,
+    ValidationFailed,
+)
 
 
 def test_validation_failed_lists_rows_fields_and_reasons() -> None:
@@ -15,7 +23,7 @@ def test_validation_failed_lists_rows_fields_and_reasons() -> None:
         ]
     )
     assert error.message == "Invalid input: row 3, revenue_yen: must be >= 0; row 5, period: not a month"
-    assert error.to_dict()["details"]["problems"][0] == {
+    assert error.to_dict()["error"]["details"]["problems"][0] == {
         "field": "revenue_yen",
         "reason": "must be >= 0",
         "row": 3,
@@ -42,7 +50,18 @@ def test_each_error_carries_its_status(cls: type[NotFound], status: int) -> None
     error = cls("what happened and what to do", details={"id": 1})
     assert error.status_code == status
     assert error.to_dict() == {
-        "error": error.code,
-        "message": "what happened and what to do",
-        "details": {"id": 1},
+        "error": {"code": error.code, "message": "what happened and what to do", "details": {"id": 1}}
     }
+    assert error.headers == {}
+
+
+def test_unauthenticated_asks_for_a_bearer_token() -> None:
+    error = Unauthenticated("Sign in first.")
+    assert (error.status_code, error.headers) == (401, {"WWW-Authenticate": "Bearer"})
+
+
+def test_too_many_requests_says_when_to_retry() -> None:
+    error = TooManyRequests("Too many failed sign-ins; wait.", retry_after_s=0)
+    assert error.status_code == 429
+    assert error.headers == {"Retry-After": "1"}  # never "retry after 0 seconds"
+    assert error.details == {"retry_after_s": 1}

@@ -1,4 +1,18 @@
-from backend.security import hash_password, verify_password
+import base64
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from backend.security import (
+    generate_password,
+    hash_password,
+    new_token,
+    secret_key,
+    token_hash,
+    verify_password,
+)
+from tests.support import make_settings
 
 
 def test_hash_verifies_only_the_right_password() -> None:
@@ -12,3 +26,52 @@ def test_hash_verifies_only_the_right_password() -> None:
 def test_malformed_hashes_never_verify() -> None:
     for stored in ["", "plain", "bcrypt$1$2$3$4$5", "scrypt$x$8$1$AAAA$BBBB"]:
         assert not verify_password("anything", stored)
+
+
+def test_tokens_are_256_bits_and_only_their_shape_hashes() -> None:
+    token = new_token()
+    assert len(base64.urlsafe_b64decode(token + "=")) == 32
+    assert token != new_token()
+    digest = token_hash(token)
+    assert digest is not None
+    assert len(digest) == 64
+    assert token not in digest
+    for bad in ["", "short", token + "x", token[:-1] + "!", "a" * 10_000]:
+        assert token_hash(bad) is None
+
+
+def test_generated_passwords_are_long_and_random() -> None:
+    assert len(generate_password()) >= 20
+    assert generate_password() != generate_password()
+
+
+def test_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    settings = make_settings("postgresql://x@127.0.0.1/x", tmp_path / "data")
+    key = secret_key(settings)
+    assert len(key) >= 32
+    assert secret_key(settings) == key
+    path = settings.secret_key_path
+    assert path.read_text().strip().encode() == key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["secret_key"]  # no temporary file left
+
+
+def test_a_configured_secret_key_wins(tmp_path: Path) -> None:
+    settings = make_settings("postgresql://x@127.0.0.1/x", tmp_path, secret_key="k" * 40)
+    assert secret_key(settings) == b"k" * 40
+    assert not settings.secret_key_path.exists()
+
+
+def test_processes_racing_to_make_the_key_agree(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from backend.security import _key_file;"
+        "sys.stdout.write(_key_file(Path(sys.argv[1])).decode())"
+    )
+    target = tmp_path / "race" / "secret_key"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    keys = {proc.communicate(timeout=60)[0] for proc in procs}
+    assert len(keys) == 1
+    assert len(keys.pop()) >= 32

@@ -7,7 +7,7 @@ Each write runs in a savepoint and is flushed at once, so a rejected write raise
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -37,6 +37,12 @@ M = TypeVar("M", bound=Base)
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 
+# The rows of a table that belong to any of the given companies.
+CompanyScope = Callable[[Collection[int]], ColumnElement[bool]]
+# ``within``: the companies a caller may see (None: every company). Rows outside them do not exist
+# for that caller: get/update/delete answer NotFound, list leaves them out.
+Within = Collection[int] | None
+
 
 @dataclass(frozen=True)
 class Page(Generic[M]):
@@ -55,7 +61,7 @@ class Repository(Generic[M]):
         *,
         create: type[s._Input],
         update: type[s._Input],
-        company_scope: Callable[[int], ColumnElement[bool]] | None = None,
+        company_scope: CompanyScope | None = None,
     ) -> None:
         self.model = model
         self.create_schema = create
@@ -63,7 +69,7 @@ class Repository(Generic[M]):
         self.table = model.__tablename__
         self.columns = [c.key for c in model.__table__.columns]
         if company_scope is None and "company_id" in self.columns:
-            company_scope = model.__table__.c.company_id.__eq__
+            company_scope = model.__table__.c.company_id.in_
         self._company_scope = company_scope
 
     def create(self, session: Session, *, data: BaseModel | Mapping[str, Any]) -> M:
@@ -72,8 +78,13 @@ class Repository(Generic[M]):
         self._write(session, lambda: session.add(obj))
         return obj
 
-    def get(self, session: Session, entity_id: int) -> M:
-        obj = session.get(self.model, entity_id)
+    def get(self, session: Session, entity_id: int, *, within: Within = None) -> M:
+        if within is None:
+            obj = session.get(self.model, entity_id)
+        else:
+            pk = self.model.__table__.c.id
+            query = select(self.model).where(pk == entity_id, self.scope(within))
+            obj = session.scalars(query).first()
         if obj is None:
             raise NotFound(
                 f"No {self.table} row with id {entity_id}.", details={"table": self.table, "id": entity_id}
@@ -93,29 +104,37 @@ class Repository(Generic[M]):
         session: Session,
         *,
         company_id: int | None = None,
+        within: Within = None,
+        between: Mapping[str, tuple[Any, Any]] | None = None,
         after: int | None = None,
+        descending: bool = False,
         limit: int = DEFAULT_PAGE,
         **equals: Any,
     ) -> Page[M]:
-        """Rows in id order after the id ``after``; filter by company and by column equality."""
+        """Rows in id order (``descending``: newest first) after the id ``after``; filter by company,
+        by column equality and by inclusive ranges (``between={"period": (start, end)}``, either end None).
+        """
         if not 1 <= limit <= MAX_PAGE:
             raise ValidationFailed([FieldProblem("limit", f"must be between 1 and {MAX_PAGE}", value=limit)])
         pk = self.model.__table__.c.id
-        query = select(self.model).where(*self._equals(equals)).order_by(pk).limit(limit + 1)
+        query = select(self.model).where(*self._equals(equals), *self._between(between or {}))
+        query = query.order_by(pk.desc() if descending else pk).limit(limit + 1)
         if company_id is not None:
-            if self._company_scope is None:
-                raise ValidationFailed([FieldProblem("company_id", f"{self.table} is not company-scoped")])
-            query = query.where(self._company_scope(company_id))
+            query = query.where(self.scope([company_id]))
+        if within is not None:
+            query = query.where(self.scope(within))
         if after is not None:
-            query = query.where(pk > after)
+            query = query.where(pk < after if descending else pk > after)
         rows = list(session.scalars(query))
         more = len(rows) > limit
         items = rows[:limit]
         return Page(items=items, next_after=getattr(items[-1], "id", None) if more else None)
 
-    def update(self, session: Session, entity_id: int, *, data: BaseModel | Mapping[str, Any]) -> M:
+    def update(
+        self, session: Session, entity_id: int, *, data: BaseModel | Mapping[str, Any], within: Within = None
+    ) -> M:
         columns = self._validate(self.update_schema, data).to_columns()
-        obj = self.get(session, entity_id)
+        obj = self.get(session, entity_id, within=within)
 
         def apply() -> None:
             for key, value in columns.items():
@@ -124,9 +143,15 @@ class Repository(Generic[M]):
         self._write(session, apply)
         return obj
 
-    def delete(self, session: Session, entity_id: int) -> None:
-        obj = self.get(session, entity_id)
+    def delete(self, session: Session, entity_id: int, *, within: Within = None) -> None:
+        obj = self.get(session, entity_id, within=within)
         self._write(session, lambda: session.delete(obj))
+
+    def scope(self, companies: Collection[int]) -> ColumnElement[bool]:
+        """The condition selecting this table's rows of ``companies``."""
+        if self._company_scope is None:
+            raise ValidationFailed([FieldProblem("company_id", f"{self.table} is not company-scoped")])
+        return self._company_scope(sorted(companies))
 
     def _write(self, session: Session, change: Callable[[], None]) -> None:
         try:
@@ -154,28 +179,36 @@ class Repository(Generic[M]):
         table = self.model.__table__
         return [table.c[key] == value for key, value in equals.items()]
 
+    def _between(self, ranges: Mapping[str, tuple[Any, Any]]) -> builtins.list[ColumnElement[bool]]:
+        self._equals(dict.fromkeys(ranges))  # the same check of column names
+        table = self.model.__table__
+        conditions = []
+        for key, (low, high) in ranges.items():
+            if low is not None:
+                conditions.append(table.c[key] >= low)
+            if high is not None:
+                conditions.append(table.c[key] <= high)
+        return conditions
+
 
 class AppendOnlyRepository(Repository[M]):
     """For the audit log: rows are added and read, never changed (the database enforces it too)."""
 
-    def update(self, session: Session, entity_id: int, *, data: BaseModel | Mapping[str, Any]) -> M:
+    def update(
+        self, session: Session, entity_id: int, *, data: BaseModel | Mapping[str, Any], within: Within = None
+    ) -> M:
         raise Forbidden(f"{self.table} is append-only; record a new entry instead of changing one.")
 
-    def delete(self, session: Session, entity_id: int) -> None:
+    def delete(self, session: Session, entity_id: int, *, within: Within = None) -> None:
         raise Forbidden(f"{self.table} is append-only; entries are never deleted.")
 
 
-def _payments_of_company(company_id: int) -> ColumnElement[bool]:
-    return Payment.invoice_id.in_(select(Invoice.id).where(Invoice.company_id == company_id))
+def _payments_of_companies(companies: Collection[int]) -> ColumnElement[bool]:
+    return Payment.invoice_id.in_(select(Invoice.id).where(Invoice.company_id.in_(companies)))
 
 
 users = Repository(User, create=s.UserCreate, update=s.UserUpdate)
-companies = Repository(
-    Company,
-    create=s.CompanyCreate,
-    update=s.CompanyUpdate,
-    company_scope=lambda company_id: Company.id == company_id,
-)
+companies = Repository(Company, create=s.CompanyCreate, update=s.CompanyUpdate, company_scope=Company.id.in_)
 company_access = Repository(CompanyAccess, create=s.CompanyAccessCreate, update=s.CompanyAccessUpdate)
 employees = Repository(Employee, create=s.EmployeeCreate, update=s.EmployeeUpdate)
 financial_statements = Repository(
@@ -183,7 +216,7 @@ financial_statements = Repository(
 )
 invoices = Repository(Invoice, create=s.InvoiceCreate, update=s.InvoiceUpdate)
 payments = Repository(
-    Payment, create=s.PaymentCreate, update=s.PaymentUpdate, company_scope=_payments_of_company
+    Payment, create=s.PaymentCreate, update=s.PaymentUpdate, company_scope=_payments_of_companies
 )
 audit_logs = AppendOnlyRepository(AuditLog, create=s.AuditLogCreate, update=s.AuditLogCreate)
 

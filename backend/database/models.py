@@ -30,7 +30,7 @@ from pydantic import (
 
 from backend.database.documents.paths import MAX_ID_BYTES, document_id_problem
 from backend.database.documents.values import check_value
-from backend.database.validation import INT64_MAX, NoNul, no_nul
+from backend.database.validation import INT64_MAX, MultiLine, NoNul, SingleLine, no_nul
 from backend.errors import ValidationFailed
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -78,12 +78,12 @@ NotBlank = AfterValidator(_not_blank)
 Id = Annotated[int, Field(strict=True, ge=1, le=INT64_MAX)]
 Count = Annotated[int, Field(strict=True, ge=0, le=10**9)]
 Timestamp = Annotated[AwareDatetime, AfterValidator(_utc)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul, NotBlank]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200), NoNul, NotBlank]
-Key = Annotated[str, StringConstraints(min_length=1, max_length=512), NoNul, NotBlank]
-StoragePath = Annotated[str, StringConstraints(min_length=1, max_length=1024), NoNul, NotBlank]
-LongText = Annotated[str, StringConstraints(max_length=5000), NoNul]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=10_000), NoNul, NotBlank]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine, NotBlank]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine, NotBlank]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=512), SingleLine, NotBlank]
+StoragePath = Annotated[str, StringConstraints(min_length=1, max_length=1024), SingleLine, NotBlank]
+LongText = Annotated[str, StringConstraints(max_length=5000), MultiLine]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=10_000), MultiLine, NotBlank]
 DocumentId = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_ID_BYTES), AfterValidator(_document_id)
 ]

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from backend.database.models_sql import FundingStage, InvoiceStatus, PaymentMethod, UserRole
-from backend.database.validation import INT64_MAX, NoNul
+from backend.database.validation import INT64_MAX, MultiLine, SingleLine
 from backend.security import hash_password
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -48,13 +48,13 @@ def _trimmed(max_length: int, min_length: int = 1) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-# Text is trimmed, bounded, and free of NUL characters (PostgreSQL text cannot hold them).
-Name = Annotated[str, _trimmed(200), NoNul]
-ShortText = Annotated[str, _trimmed(100), NoNul]
-Code = Annotated[str, _trimmed(64), NoNul]
-InvoiceNumber = Annotated[str, _trimmed(32), NoNul]
-Action = Annotated[str, _trimmed(32), NoNul]
-Notes = Annotated[str, _trimmed(2000, min_length=0), NoNul]
+# Text is trimmed and bounded; one-line fields hold no control characters, notes only line breaks.
+Name = Annotated[str, _trimmed(200), SingleLine]
+ShortText = Annotated[str, _trimmed(100), SingleLine]
+Code = Annotated[str, _trimmed(64), SingleLine]
+InvoiceNumber = Annotated[str, _trimmed(32), SingleLine]
+Action = Annotated[str, _trimmed(32), SingleLine]
+Notes = Annotated[str, _trimmed(2000, min_length=0), MultiLine]
 Period = Annotated[date, BeforeValidator(_month_start), AfterValidator(_first_of_month)]
 Yen = Annotated[int, Field(ge=0, le=10**15)]
 SignedYen = Annotated[int, Field(ge=-(10**15), le=10**15)]

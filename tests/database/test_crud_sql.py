@@ -164,6 +164,57 @@ def test_payments_filter_by_company_through_their_invoice(session: Session) -> N
     assert [p.id for p in crud_sql.payments.list(session, company_id=a.id).items] == [paid_a.id]
 
 
+def test_within_hides_other_companies_rows_everywhere(session: Session) -> None:
+    mine, other = make_company(session), make_company(session)
+    own_invoice, other_invoice = make_invoice(session, mine.id), make_invoice(session, other.id)
+    firm_invoice = make_invoice(session, None, vc_firm="Example Ventures")  # no company: nobody's tenant
+    paid = crud_sql.payments.create(session, data=payment_data(own_invoice.id))
+    crud_sql.payments.create(session, data=payment_data(other_invoice.id))
+    within = {mine.id}
+    assert [c.id for c in crud_sql.companies.list(session, within=within).items] == [mine.id]
+    assert [i.id for i in crud_sql.invoices.list(session, within=within).items] == [own_invoice.id]
+    assert [p.id for p in crud_sql.payments.list(session, within=within).items] == [paid.id]
+    assert crud_sql.companies.list(session, within=set()).items == []
+    assert crud_sql.invoices.get(session, own_invoice.id, within=within) is own_invoice
+    for repo, hidden in [
+        (crud_sql.companies, other.id),
+        (crud_sql.invoices, other_invoice.id),
+        (crud_sql.invoices, firm_invoice.id),
+    ]:
+        with pytest.raises(NotFound):
+            repo.get(session, hidden, within=within)
+        with pytest.raises(NotFound):
+            repo.update(
+                session, hidden, data={"notes": "x"} if repo is crud_sql.invoices else {}, within=within
+            )
+        with pytest.raises(NotFound):
+            repo.delete(session, hidden, within=within)
+    assert crud_sql.companies.get(session, other.id).name == other.name  # untouched
+    with pytest.raises(ValidationFailed, match="not company-scoped"):
+        crud_sql.users.list(session, within=within)
+
+
+def test_list_ranges_and_newest_first(session: Session) -> None:
+    company = make_company(session)
+    made = [
+        crud_sql.financial_statements.create(session, data=statement_data(company.id, period=f"2024-{m:02d}"))
+        for m in range(1, 7)
+    ]
+    page = crud_sql.financial_statements.list(
+        session, company_id=company.id, between={"period": (date(2024, 2, 1), date(2024, 4, 1))}
+    )
+    assert [f.period.month for f in page.items] == [2, 3, 4]
+    page = crud_sql.financial_statements.list(session, between={"period": (None, date(2024, 1, 1))})
+    assert [f.id for f in page.items] == [made[0].id]
+    newest = crud_sql.financial_statements.list(session, descending=True, limit=4)
+    assert [f.id for f in newest.items] == [m.id for m in reversed(made)][:4]
+    rest = crud_sql.financial_statements.list(session, descending=True, after=newest.next_after)
+    assert [f.id for f in rest.items] == [made[1].id, made[0].id]
+    with pytest.raises(ValidationFailed) as info:
+        crud_sql.financial_statements.list(session, between={"nope": (1, 2)})
+    assert info.value.fields == ["nope"]
+
+
 def test_list_filters_by_column_equality_and_rejects_unknown_columns(session: Session) -> None:
     vc = make_user(session, role="vc")
     make_user(session, role="admin")
