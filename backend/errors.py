@@ -83,6 +83,16 @@ class Forbidden(WellnessError):
     code = "forbidden"
 
 
+class PayloadTooLarge(WellnessError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(WellnessError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class Unavailable(WellnessError):
     status_code = 503
     code = "unavailable"

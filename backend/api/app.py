@@ -1,16 +1,28 @@
-"""The FastAPI application and its start-up/shut-down."""
+"""The FastAPI application: every route under /api/v1 behind the route table, docs at /docs."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
-from backend.api import errors
-from backend.api.routes import health
+from backend.api import errors, policy
+from backend.api.deps import authorize
+from backend.api.middleware import RequestContext
+from backend.api.routes import auth, health, records, users
+from backend.config import Settings
 from backend.database import DatabaseManager, init_db
+from backend.errors import WellnessError
+from backend.service.auth import service as auth_service
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
 
 
 @asynccontextmanager
@@ -18,16 +30,71 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     manager = DatabaseManager()
     if app.state.migrate:
         await run_in_threadpool(init_db)
+        await run_in_threadpool(_prune_sessions, manager)
     try:
         yield
     finally:
         await run_in_threadpool(manager.close)
 
 
-def create_app(*, migrate: bool = True) -> FastAPI:
-    """The API; with ``migrate`` the schema is brought up to date on start-up."""
-    app = FastAPI(title="Startup Wellness analytics", version="0.1.0", lifespan=lifespan)
+def create_app(*, migrate: bool = True, settings: Settings | None = None) -> FastAPI:
+    """The API; with ``migrate`` the stores are brought up to date on start-up."""
+    settings = settings or DatabaseManager().settings
+    app = FastAPI(
+        title="Startup Wellness analytics",
+        version=VERSION,
+        description="Sign in at POST /api/v1/auth/login, then press Authorize and paste the access_token.",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
     app.state.migrate = migrate
     errors.install(app)
+    v1 = APIRouter(prefix=policy.PREFIX, dependencies=[Depends(authorize)])
+    for module in (auth, users, records):
+        v1.include_router(module.router)
     app.include_router(health.router)
+    app.include_router(v1)
+    app.state.rules = policy.bind(app.routes)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(RequestContext)  # outermost: every answer, CORS preflights included, gets an id
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with the bearer scheme on exactly the routes the table guards."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The access_token from /auth/login.",
+            }
+        }
+        for rule in policy.RULES:
+            operation = schema["paths"].get(rule.path, {}).get(rule.method.lower())
+            if operation is not None and not rule.public:
+                operation["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _prune_sessions(manager: DatabaseManager) -> None:
+    try:
+        removed = auth_service.prune(manager.documents, manager.settings)
+    except WellnessError as exc:  # housekeeping must not stop the API from starting
+        log.warning("Could not prune expired sessions: %s", exc.message)
+        return
+    if removed:
+        log.info("Pruned %d expired sessions and sign-in counters", removed)

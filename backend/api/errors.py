@@ -1,23 +1,125 @@
-"""The one place project errors become HTTP responses."""
+"""The one place errors become HTTP answers, all in one envelope: ``{"error": {code, message, details}}``.
+
+Project errors carry their own status; request-validation errors become ``ValidationFailed`` (422
+naming each field); the framework's own HTTP errors (no such route, method not allowed, body too
+large) and anything unexpected get the same envelope, the last without internals.
+"""
 
 from __future__ import annotations
 
+import email.message
 import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
-from backend.errors import WellnessError
+from backend.errors import (
+    FieldProblem,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    WellnessError,
+)
 
 log = logging.getLogger(__name__)
+
+_REASONS = {
+    "extra_forbidden": "is not a field you can set here",
+    "missing": "is required",
+    "json_invalid": "is not valid JSON",
+}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def answer(error: WellnessError) -> JSONResponse:
+    """The HTTP answer for a project error."""
+    return JSONResponse(status_code=error.status_code, content=error.to_dict(), headers=error.headers)
 
 
 async def _wellness_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WellnessError)
     if exc.status_code >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc.message)
-    return JSONResponse(status_code=exc.status_code, content=exc.to_dict())
+    return answer(exc)
+
+
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if _body_is_not_json(request, errors):
+        return answer(
+            UnsupportedMediaType(
+                "Send the request body as JSON with the header Content-Type: application/json.",
+                details={"content_type": request.headers.get("content-type")},
+            )
+        )
+    return answer(ValidationFailed([_problem(error) for error in errors]))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 413:
+        return answer(too_large(request.scope))
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = {
+        404: f"There is no route {request.url.path}; the API is described at /docs.",
+        405: f"{request.method} is not allowed on {request.url.path}; the API is described at /docs.",
+    }.get(exc.status_code, str(exc.detail))
+    body = {"error": {"code": code, "message": message, "details": {}}}
+    return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("%s %s failed", request.method, request.url.path)
+    message = "Something went wrong on our side; quote the X-Request-ID of this answer when you report it."
+    return JSONResponse(
+        status_code=500, content={"error": {"code": "internal", "message": message, "details": {}}}
+    )
+
+
+def too_large(scope: Mapping[str, Any]) -> PayloadTooLarge:
+    limit = scope.get("starlette.max_body_size")
+    size = f" than {limit:,} bytes" if isinstance(limit, int) else ""
+    return PayloadTooLarge(
+        f"The request body is larger{size}; send less at once.", details={"max_bytes": limit}
+    )
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(WellnessError, _wellness_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _problem(error: dict[str, Any]) -> FieldProblem:
+    loc = [str(part) for part in error.get("loc", ())]
+    field = ".".join(loc[1:]) or (loc[0] if loc else "request")
+    kind = error.get("type", "")
+    reason = _REASONS.get(kind) or str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    if kind == "json_invalid":
+        field = "body"
+        reason = f"is not valid JSON ({error.get('ctx', {}).get('error', 'cannot be parsed')})"
+    value = None if kind in ("missing", "extra_forbidden", "json_invalid") else error.get("input")
+    if not isinstance(value, str | int | float | bool | type(None)):
+        value = None
+    return FieldProblem(field=field, reason=reason, value=value)
+
+
+def _body_is_not_json(request: Request, errors: Sequence[Any]) -> bool:
+    """A body sent as something other than JSON (FastAPI then validates the raw bytes)."""
+    if not any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors):
+        return False
+    raw = request.headers.get("content-type")
+    if raw is None:  # no type: a problem only when there is a body to have one
+        return request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    header = email.message.Message()
+    header["content-type"] = raw
+    subtype = header.get_content_subtype()
+    return not (
+        header.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -20,17 +20,24 @@ from backend.database import crud_sql
 from backend.database.database import DatabaseManager, get_db_session
 from backend.database.documents import writes
 from backend.database.documents.paths import child_path
-from backend.database.documents.port import Document, DocumentStore, Transaction, validated_write
+from backend.database.documents.port import (
+    MAX_BATCH_WRITES,
+    Document,
+    DocumentStore,
+    Transaction,
+    validated_write,
+)
 from backend.database.models import (
     AnalyticsCacheEntry,
     ChatMessage,
     Consultation,
+    LoginThrottle,
     Report,
     Treatment,
     UserSession,
 )
 from backend.database.models_sql import User
-from backend.database.routing import DataCategory
+from backend.database.routing import ROUTES, DataCategory
 from backend.database.sql_errors import from_pydantic
 from backend.database.validation import INT64_MAX
 from backend.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -53,9 +60,15 @@ class Page(Generic[ModelT]):
 class DocumentRepository(Generic[ModelT]):
     """create / get / list / update / delete for one collection, validated by ``model``."""
 
-    def __init__(self, model: type[ModelT], *, category: DataCategory, order_by: str) -> None:
+    def __init__(
+        self, model: type[ModelT], *, category: DataCategory, order_by: str, collection: str | None = None
+    ) -> None:
+        """``collection``: one of the category's collections other than its main one."""
+        names = ROUTES[category].names
+        if collection is not None and collection not in names:
+            raise ValueError(f"{collection!r} is not a collection of {category}; it has {names}")
         self.model = model
-        self.collection = DatabaseManager.get_collection_name(category)
+        self.collection = collection or DatabaseManager.get_collection_name(category)
         self.order_by = order_by  # the natural order of list(); composite indexes are declared for it
         self.company_scoped = "company_id" in model.model_fields
 
@@ -77,10 +90,15 @@ class DocumentRepository(Generic[ModelT]):
 
     def get(self, store: DocumentStore, doc_id: str) -> ModelT:
         """The document ``doc_id``; NotFound naming collection and id."""
+        model = self.find(store, doc_id)
+        if model is None:
+            raise self.not_found(doc_id)
+        return model
+
+    def find(self, store: DocumentStore, doc_id: str) -> ModelT | None:
+        """The document ``doc_id``, or None when there is none."""
         doc = store.get(child_path(self.collection, doc_id))
-        if doc is None:
-            raise self._not_found(doc_id)
-        return self._read(doc)
+        return None if doc is None else self._read(doc)
 
     def list(
         self,
@@ -130,7 +148,7 @@ class DocumentRepository(Generic[ModelT]):
         def change(tx: Transaction) -> ModelT:
             current = tx.get(path)
             if current is None:
-                raise self._not_found(doc_id)
+                raise self.not_found(doc_id)
             write = validated_write("update", path, data)  # Firestore's field-path rules
             model = self._validate(writes.apply(current.data, write, datetime.now(UTC)) or {})
             tx.set(path, model.model_dump())
@@ -138,13 +156,52 @@ class DocumentRepository(Generic[ModelT]):
 
         return store.run_transaction(change)
 
+    def upsert(
+        self, store: DocumentStore, doc_id: str, change: Callable[[ModelT | None], ModelT | None]
+    ) -> ModelT | None:
+        """Read-modify-write one document in a transaction: ``change`` gets the stored model (None when
+        there is none) and returns the new one, or None to delete it. Retried whole on contention."""
+        path = child_path(self.collection, doc_id)
+
+        def run(tx: Transaction) -> ModelT | None:
+            current = tx.get(path)
+            new = change(None if current is None else self._read(current))
+            if new is None:
+                if current is not None:
+                    tx.delete(path)
+                return None
+            model = self._validate(new.model_dump())
+            tx.set(path, model.model_dump())
+            return model
+
+        return store.run_transaction(run)
+
+    def delete_many(self, store: DocumentStore, doc_ids: Iterable[str]) -> int:
+        """Delete documents in batches (atomic per batch of 500); missing ones are no error."""
+        paths = [child_path(self.collection, doc_id) for doc_id in doc_ids]
+        for start in range(0, len(paths), MAX_BATCH_WRITES):
+            batch = store.batch()
+            for path in paths[start : start + MAX_BATCH_WRITES]:
+                batch.delete(path)
+            batch.commit()
+        return len(paths)
+
+    def delete_matching(
+        self, store: DocumentStore, *, conditions: Sequence[Mapping[str, Any]], order_by: Any = None
+    ) -> int:
+        """Delete every document matching ``conditions``, a page at a time; returns how many."""
+        deleted = 0
+        while page := self.list(store, conditions=conditions, order_by=order_by, limit=MAX_PAGE).items:
+            deleted += self.delete_many(store, [doc_id for doc_id, _ in page])
+        return deleted
+
     def delete(self, store: DocumentStore, doc_id: str) -> None:
         """Remove the document; NotFound if there is none."""
         path = child_path(self.collection, doc_id)
 
         def remove(tx: Transaction) -> None:
             if tx.get(path) is None:
-                raise self._not_found(doc_id)
+                raise self.not_found(doc_id)
             tx.delete(path)
 
         store.run_transaction(remove)
@@ -176,7 +233,7 @@ class DocumentRepository(Generic[ModelT]):
             raise ValidationFailed([problem])
         return company_id
 
-    def _not_found(self, doc_id: str) -> NotFound:
+    def not_found(self, doc_id: str) -> NotFound:
         return NotFound(
             f"No {self.collection} document with id {doc_id!r}.",
             details={"collection": self.collection, "id": doc_id},
@@ -203,6 +260,9 @@ analytics = DocumentRepository(
     AnalyticsCacheEntry, category=DataCategory.ANALYTICS_CACHE, order_by="-computed_at"
 )
 sessions = DocumentRepository(UserSession, category=DataCategory.USER_SESSION, order_by="-created_at")
+login_attempts = DocumentRepository(
+    LoginThrottle, category=DataCategory.USER_SESSION, order_by="updated_at", collection="login_attempts"
+)
 consultations = DocumentRepository(Consultation, category=DataCategory.SURVEY, order_by="answered_at")
 treatments = DocumentRepository(Treatment, category=DataCategory.TREATMENT, order_by="started_at")
 reports = DocumentRepository(Report, category=DataCategory.REPORT, order_by="-created_at")

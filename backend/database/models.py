@@ -191,6 +191,16 @@ class UserSession(_Document):
         return value
 
 
+class LoginThrottle(_Document):
+    """Recent failed sign-ins of one account or one client address (``login_attempts``, keyed by a hash)."""
+
+    scope: Literal["account", "address"]
+    failures: Count
+    window_started_at: Timestamp
+    locked_until: Timestamp | None = None
+    updated_at: Timestamp
+
+
 class Vas(BaseModel):
     """VAS scores 0–100: the five dimensions, plus at most ten extra ones (``sleep``...)."""
 

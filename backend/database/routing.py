@@ -57,7 +57,7 @@ ROUTES: dict[DataCategory, Route] = {
     DataCategory.AUDIT_LOG: Route(DatabaseType.POSTGRESQL, ("audit_logs",)),
     DataCategory.CHAT: Route(DatabaseType.FIRESTORE, ("chats",)),
     DataCategory.ANALYTICS_CACHE: Route(DatabaseType.FIRESTORE, ("analytics",)),
-    DataCategory.USER_SESSION: Route(DatabaseType.FIRESTORE, ("sessions",)),
+    DataCategory.USER_SESSION: Route(DatabaseType.FIRESTORE, ("sessions", "login_attempts")),
     DataCategory.SURVEY: Route(DatabaseType.FIRESTORE, ("consultations",)),
     DataCategory.TREATMENT: Route(DatabaseType.FIRESTORE, ("treatments",)),
     DataCategory.REPORT: Route(DatabaseType.FIRESTORE, ("reports",)),

@@ -1,0 +1,82 @@
+"""A relational resource for a viewer: rows outside the viewer's companies do not exist for them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from backend.database import crud_sql
+from backend.database.models_sql import Base
+from backend.errors import NotFound
+from backend.service.access import not_visible
+from backend.service.context import Context
+from backend.service.records.filters import Where
+from backend.service.schemas import Listing, Public, require_changes
+
+M = TypeVar("M", bound=Base)
+P = TypeVar("P", bound=Public)
+
+
+class SqlRecords(Generic[M, P]):
+    """list / get / create / update / delete over one ``crud_sql`` repository, answering Public schemas.
+
+    ``parents`` names the fields of a new row that point at rows the viewer must be able to see
+    (``{"company_id": (crud_sql.companies, "company")}``); one they cannot see is refused as if it
+    did not exist.
+    """
+
+    def __init__(
+        self,
+        repo: crud_sql.Repository[M],
+        public: type[P],
+        *,
+        parents: Mapping[str, tuple[crud_sql.Repository[Any], str]] | None = None,
+        newest_first: bool = False,
+    ) -> None:
+        self.repo = repo
+        self.public = public
+        self.parents = dict(parents or {})
+        self.newest_first = newest_first
+
+    def list(self, ctx: Context, *, where: Where, after: int | None, limit: int) -> Listing[P]:
+        within = ctx.viewer.companies
+        if where.company_id is not None:  # a company the viewer cannot see answers 404, as a missing one
+            crud_sql.companies.get(ctx.session, where.company_id, within=within)
+        page = self.repo.list(
+            ctx.session,
+            company_id=where.company_id,
+            within=within,
+            between=where.ranges,
+            after=after,
+            descending=self.newest_first,
+            limit=limit,
+            **where.equals,
+        )
+        return Listing([self.public.model_validate(row) for row in page.items], page.next_after)
+
+    def get(self, ctx: Context, entity_id: int) -> P:
+        return self.public.model_validate(self.repo.get(ctx.session, entity_id, within=ctx.viewer.companies))
+
+    def create(self, ctx: Context, data: BaseModel) -> P:
+        self._check_parents(ctx, data)
+        return self.public.model_validate(self.repo.create(ctx.session, data=data))
+
+    def update(self, ctx: Context, entity_id: int, data: BaseModel) -> P:
+        require_changes(data)
+        row = self.repo.update(ctx.session, entity_id, data=data, within=ctx.viewer.companies)
+        return self.public.model_validate(row)
+
+    def delete(self, ctx: Context, entity_id: int) -> None:
+        self.repo.delete(ctx.session, entity_id, within=ctx.viewer.companies)
+
+    def _check_parents(self, ctx: Context, data: BaseModel) -> None:
+        for field, (parent, noun) in self.parents.items():
+            value = getattr(data, field, None)
+            if value is None:
+                continue
+            try:
+                parent.get(ctx.session, value, within=ctx.viewer.companies)
+            except NotFound:
+                raise not_visible(field, value, noun) from None

@@ -1,0 +1,1 @@
+"""User management: accounts, roles, and the companies a VC user may see."""

@@ -1,0 +1,83 @@
+"""A small world for API tests: two companies with one row of every resource each, and a user per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.database import DatabaseManager, crud, crud_sql
+from backend.database.documents import DocumentStore
+from backend.database.models_sql import User
+from backend.service.auth import service as auth
+from tests.database.document_factories import chat_data, consultation_data, treatment_data
+from tests.database.factories import (
+    company_data,
+    employee_data,
+    invoice_data,
+    payment_data,
+    statement_data,
+    user_data,
+)
+
+ROLES = ("admin", "analyst", "vc")
+
+
+@dataclass
+class Company:
+    """One company and the id of one row of each of its resources."""
+
+    id: int
+    rows: dict[str, Any] = field(default_factory=dict)  # resource path -> id
+
+
+@dataclass
+class World:
+    own: Company  # granted to the VC user
+    other: Company  # not granted
+    users: dict[str, User]  # role -> user
+    tokens: dict[str, str]  # role -> bearer token
+    subject: User  # a VC user for the user-management routes to act on
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def make_world(manager: DatabaseManager) -> World:
+    store = manager.documents
+    with manager.session(actor="test") as session:
+        own, other = (_company(session, store) for _ in range(2))
+        users = {role: crud_sql.users.create(session, data=user_data(role=role)) for role in ROLES}
+        subject = crud_sql.users.create(session, data=user_data(role="vc"))
+        for user in (users["vc"], subject):
+            crud_sql.company_access.create(session, data={"user_id": user.id, "company_id": own.id})
+        client = auth.Client(address="127.0.0.1", user_agent="pytest")
+        tokens = {
+            role: auth.open_session(session, store, manager.settings, user=user, client=client).token
+            for role, user in users.items()
+        }
+    return World(own=own, other=other, users=users, tokens=tokens, subject=subject)
+
+
+def _company(session: Any, store: DocumentStore) -> Company:
+    company = crud_sql.companies.create(session, data=company_data())
+    employee = crud_sql.employees.create(session, data=employee_data(company.id))
+    statement = crud_sql.financial_statements.create(session, data=statement_data(company.id))
+    invoice = crud_sql.invoices.create(session, data=invoice_data(company.id))
+    payment = crud_sql.payments.create(session, data=payment_data(invoice.id))
+    ids = {"employee_id": employee.id, "company_id": company.id}
+    treatment_id, _ = crud.treatments.create(store, data=treatment_data(**ids))
+    survey_id, _ = crud.consultations.create(store, data=consultation_data(**ids, treatment_id=treatment_id))
+    chat_id, _ = crud.chats.create(
+        store, data=chat_data(company_id=company.id)
+    )
+    rows = {
+        "companies": company.id,
+        "employees": employee.id,
+        "financial-statements": statement.id,
+        "invoices": invoice.id,
+        "payments": payment.id,
+        "treatments": treatment_id,
+        "surveys": survey_id,
+        "chats": chat_id,
+    }
+    return Company(id=company.id, rows=rows)
