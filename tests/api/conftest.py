@@ -1,4 +1,4 @@
-"""The real app over the embedded PostgreSQL and each document backend (embedded store; Firestore emulator)."""
+"""The real app over PostgreSQL and each document backend (the embedded store; the Firestore emulator)."""
 
 from __future__ import annotations
 
