@@ -55,7 +55,7 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("DELETE",  "/users/{user_id}/grants/{company_id}",  ADMIN,     False),
     ("GET",     "/audit-logs",                           ADMIN,     False),
     ("GET",     "/companies",                            EVERYONE,  True),
-    ("POST",    "/companies",                            STAFF,     True),
+    ("POST",    "/companies",                            STAFF,     False),
     ("GET",     "/companies/{id}",                       EVERYONE,  True),
     ("PATCH",   "/companies/{id}",                       STAFF,     True),
     ("DELETE",  "/companies/{id}",                       ADMIN,     True),

@@ -73,7 +73,13 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False, str_max_length=10_000)
 
     def to_columns(self) -> dict[str, Any]:
-        """Column values for the table (Update schemas: only the fields the caller set)."""
+        """Column values for a new row, defaults included."""
+        return self.model_dump()
+
+
+class _Update(_Input):
+    def to_columns(self) -> dict[str, Any]:
+        """Column values to change: only the fields the caller set."""
         return self.model_dump(exclude_unset=True)
 
 
@@ -90,7 +96,7 @@ class UserCreate(_Input):
         return columns
 
 
-class UserUpdate(_Input):
+class UserUpdate(_Update):
     email: Email | None = None
     display_name: Name | None = None
     role: UserRole | None = None
@@ -112,7 +118,7 @@ class CompanyCreate(_Input):
     employee_count: Count | None = None
 
 
-class CompanyUpdate(_Input):
+class CompanyUpdate(_Update):
     name: Name | None = None
     industry: ShortText | None = None
     funding_stage: FundingStage | None = None
@@ -126,7 +132,7 @@ class CompanyAccessCreate(_Input):
     granted_by_user_id: Id | None = None
 
 
-class CompanyAccessUpdate(_Input):
+class CompanyAccessUpdate(_Update):
     granted_by_user_id: Id | None = None
 
 
@@ -149,7 +155,7 @@ class EmployeeCreate(_EmployeeDates):
     is_active: bool = True
 
 
-class EmployeeUpdate(_EmployeeDates):
+class EmployeeUpdate(_EmployeeDates, _Update):
     employee_code: Code | None = None
     department: ShortText | None = None
     position: ShortText | None = None
@@ -170,7 +176,7 @@ class FinancialStatementCreate(_Input):
     leavers: Count = 0
 
 
-class FinancialStatementUpdate(_Input):
+class FinancialStatementUpdate(_Update):
     revenue_yen: Yen | None = None
     cost_of_sales_yen: Yen | None = None
     sga_yen: Yen | None = None
@@ -207,11 +213,8 @@ class InvoiceCreate(_Input):
             raise ValueError(f"due_on ({self.due_on}) is before issued_on ({self.issued_on})")
         return self
 
-    def to_columns(self) -> dict[str, Any]:
-        return self.model_dump()
 
-
-class InvoiceUpdate(_Input):
+class InvoiceUpdate(_Update):
     vc_firm: Name | None = None
     credits: Count | None = None
     unit_price_yen: Yen | None = None
@@ -232,7 +235,7 @@ class PaymentCreate(_Input):
     reference: ShortText | None = None
 
 
-class PaymentUpdate(_Input):
+class PaymentUpdate(_Update):
     amount_yen: Annotated[int, Field(gt=0, le=10**15)] | None = None
     paid_on: date | None = None
     method: PaymentMethod | None = None

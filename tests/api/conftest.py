@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
@@ -26,14 +27,21 @@ class Api:
         return self.manager.documents
 
 
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    """One app for the run: it keeps no state of its own between requests (the manager holds it)."""
+    return create_app(migrate=False, settings=settings)
+
+
 @pytest.fixture
-def api(settings: Settings, connection: Connection, document_store: DocumentStore) -> Iterator[Api]:
+def api(
+    app: FastAPI, settings: Settings, connection: Connection, document_store: DocumentStore
+) -> Iterator[Api]:
     """The app with the test's rolled-back connection and document store (both backends)."""
     DatabaseManager.reset()
     manager = DatabaseManager()
     manager.configure(settings, bind=connection, documents=document_store)
-    with TestClient(create_app(migrate=False, settings=settings), raise_server_exceptions=False) as client:
-        yield Api(client=client, manager=manager)
+    yield Api(client=TestClient(app, raise_server_exceptions=False), manager=manager)
     DatabaseManager.reset()
 
 

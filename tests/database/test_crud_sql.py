@@ -194,6 +194,13 @@ def test_within_hides_other_companies_rows_everywhere(session: Session) -> None:
         crud_sql.users.list(session, within=within)
 
 
+def test_defaults_of_the_create_schema_reach_the_row(session: Session) -> None:
+    invoice = make_invoice(session, make_company(session).id)
+    data = payment_data(invoice.id)
+    del data["method"]  # no server default: the schema's default must be written
+    assert crud_sql.payments.create(session, data=data).method == "bank_transfer"
+
+
 def test_list_ranges_and_newest_first(session: Session) -> None:
     company = make_company(session)
     made = [

@@ -53,10 +53,11 @@ CompanyId = Annotated[Id | None, Field(description="Only this company's rows.")]
 
 
 class CompanyFilters(Filters):
+    company_id: CompanyId = None
     vc_firm: Name | None = None
 
     def where(self) -> Where:
-        return Where(equals=_equal(vc_firm=self.vc_firm))
+        return Where(company_id=self.company_id, equals=_equal(vc_firm=self.vc_firm))
 
 
 class EmployeeFilters(Filters):

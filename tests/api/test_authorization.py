@@ -1,0 +1,171 @@
+"""The authorisation matrix, generated from the route table: every route × role × company case.
+
+Cases for routes whose data belongs to companies: ``own`` (the VC user's granted company), ``other``
+(a company it was not granted) and ``none`` (a company, or row, that does not exist). A route the
+table does not allow for a role answers 403; a row the viewer may not see answers 404 exactly as a
+missing one does; a new row naming a company or row that does not exist answers 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from backend.api.app import create_app
+from backend.api.policy import RULES, Rule
+from backend.database import crud_sql
+from tests.api.conftest import Api
+from tests.api.world import ROLES, World
+from tests.database.document_factories import T0, vas
+from tests.support import make_settings
+
+MISSING_ID = 10**12
+MISSING_DOC = "no-such-document"
+PUBLIC_OUTSIDE_V1 = {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def _success_codes() -> dict[tuple[str, str], int]:
+    app = create_app(migrate=False, settings=make_settings("postgresql://unused@127.0.0.1/x", "/tmp"))
+    codes = {}
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            for method in route.methods:
+                codes[(method, context.path)] = route.status_code or 200
+    return codes
+
+
+SUCCESS = _success_codes()
+GUARDED = [rule for rule in RULES if not rule.public]
+
+
+def _cases(rule: Rule) -> list[str]:
+    return ["own", "other", "none"] if rule.tenant else ["any"]
+
+
+MATRIX = [(rule, role, case) for rule in GUARDED for role in ROLES for case in _cases(rule)]
+
+
+def expected(rule: Rule, role: str, case: str) -> int:
+    if role not in {r.value for r in rule.roles}:
+        return 403
+    if case == "none":
+        return 422 if rule.method == "POST" else 404
+    if case == "other" and role == "vc":
+        return 404
+    return SUCCESS[(rule.method, rule.path)]
+
+
+def _company(world: World, case: str) -> Any:
+    return {"own": world.own, "other": world.other}.get(case)
+
+
+def _new_row(resource: str, world: World, case: str) -> dict[str, Any]:
+    company = _company(world, case)
+    cid = company.id if company else MISSING_ID
+    rows = company.rows if company else {}
+    employee = rows.get("employees", MISSING_ID)
+    return {
+        "companies": {"name": f"新会社 {case}"},
+        "employees": {"company_id": cid, "employee_code": "NEW-1"},
+        "financial-statements": {
+            "company_id": cid,
+            "period": "2023-01",
+            "revenue_yen": 1,
+            "cost_of_sales_yen": 1,
+            "sga_yen": 1,
+            "operating_profit_yen": -1,
+            "net_income_yen": -1,
+            "headcount": 3,
+        },
+        "invoices": {
+            "invoice_number": f"NEW-{case}",
+            "company_id": cid,
+            "credits": 1,
+            "unit_price_yen": 100,
+            "amount_yen": 100,
+            "issued_on": "2024-04-01",
+            "due_on": "2024-04-30",
+        },
+        "payments": {"invoice_id": rows.get("invoices", MISSING_ID), "amount_yen": 10, "paid_on": "2024-05-01"},
+        "treatments": {
+            "employee_id": employee,
+            "company_id": cid,
+            "practitioner": "佐藤",
+            "kind": "coaching",
+            "started_at": T0.isoformat(),
+            "minutes": 30,
+            "credits_used": 1,
+        },
+        "surveys": {
+            "employee_id": employee,
+            "company_id": cid,
+            "phase": "after",
+            "answered_at": T0.isoformat(),
+            "vas": vas(),
+        },
+        "chats": {"company_id": cid, "thread_id": "t-9", "body": "よろしくお願いします"},
+    }[resource]
+
+
+CHANGES = {
+    "companies": {"industry": "HealthTech"},
+    "employees": {"department": "営業"},
+    "financial-statements": {"leavers": 2},
+    "invoices": {"notes": "再発行"},
+    "payments": {"reference": "振込 123"},
+    "treatments": {"minutes": 50},
+    "surveys": {"free_text": "よく眠れた"},
+    "chats": {"body": "訂正します"},
+}
+
+
+def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any] | None]:
+    """The URL and JSON body that exercise ``rule`` for ``case``."""
+    path = rule.path
+    resource = path.split("/")[3]
+    if not rule.tenant:
+        url = path.replace("{user_id}", str(world.subject.id)).replace("{company_id}", str(world.own.id))
+        body = {
+            ("POST", "/api/v1/companies"): {"name": "新会社"},
+            ("POST", "/api/v1/users"): {"email": "new.user@example.jp", "role": "analyst"},
+            ("PATCH", "/api/v1/users/{user_id}"): {"display_name": "改名"},
+            ("POST", "/api/v1/users/{user_id}/grants"): {"company_id": world.other.id},
+        }.get((rule.method, path))
+        return url, body
+    company = _company(world, case)
+    if "{id}" in path:
+        missing = MISSING_DOC if resource in ("treatments", "surveys", "chats") else MISSING_ID
+        url = path.replace("{id}", str(company.rows[resource] if company else missing))
+    elif rule.method == "GET":
+        url = f"{path}?company_id={company.id if company else MISSING_ID}"
+    else:
+        url = path
+    body = {"POST": _new_row(resource, world, case), "PATCH": CHANGES.get(resource)}.get(rule.method)
+    return url, body
+
+
+def _remove_dependants(api: Api, resource: str, company_id: int) -> None:
+    """Payments keep their invoice, invoices their company (that 409 is tested elsewhere): clear them."""
+    with api.manager.session(actor="test") as session:
+        for payment in crud_sql.payments.list(session, company_id=company_id).items:
+            crud_sql.payments.delete(session, payment.id)
+        if resource == "companies":
+            for invoice in crud_sql.invoices.list(session, company_id=company_id).items:
+                crud_sql.invoices.delete(session, invoice.id)
+
+
+@pytest.mark.parametrize(
+    ("rule", "role", "case"),
+    MATRIX,
+    ids=[f"{rule.method} {rule.path} {role} {case}" for rule, role, case in MATRIX],
+)
+def test_matrix(api: Api, world: World, rule: Rule, role: str, case: str) -> None:
+    resource = rule.path.split("/")[3]
+    if rule.method == "DELETE" and resource in ("companies", "invoices") and case in ("own", "other"):
+        _remove_dependants(api, resource, _company(world, case).id)
+    url, body = request_for(rule, case, world)
+    response = api.client.request(rule.method, url, json=body, headers=world.headers(role))
+    assert response.status_code == expected(rule, role, case), response.text
