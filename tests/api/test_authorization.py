@@ -66,7 +66,7 @@ def _new_row(resource: str, world: World, case: str) -> dict[str, Any]:
     company = _company(world, case)
     cid = company.id if company else MISSING_ID
     rows = company.rows if company else {}
-    employee = rows.get("employees", MISSING_ID)
+    employee, invoice = rows.get("employees", MISSING_ID), rows.get("invoices", MISSING_ID)
     return {
         "companies": {"name": f"新会社 {case}"},
         "employees": {"company_id": cid, "employee_code": "NEW-1"},
@@ -89,7 +89,7 @@ def _new_row(resource: str, world: World, case: str) -> dict[str, Any]:
             "issued_on": "2024-04-01",
             "due_on": "2024-04-30",
         },
-        "payments": {"invoice_id": rows.get("invoices", MISSING_ID), "amount_yen": 10, "paid_on": "2024-05-01"},
+        "payments": {"invoice_id": invoice, "amount_yen": 9, "paid_on": "2024-05-09"},
         "treatments": {
             "employee_id": employee,
             "company_id": cid,

@@ -67,9 +67,7 @@ def _company(session: Any, store: DocumentStore) -> Company:
     ids = {"employee_id": employee.id, "company_id": company.id}
     treatment_id, _ = crud.treatments.create(store, data=treatment_data(**ids))
     survey_id, _ = crud.consultations.create(store, data=consultation_data(**ids, treatment_id=treatment_id))
-    chat_id, _ = crud.chats.create(
-        store, data=chat_data(company_id=company.id)
-    )
+    chat_id, _ = crud.chats.create(store, data=chat_data(company_id=company.id))
     rows = {
         "companies": company.id,
         "employees": employee.id,
