@@ -42,10 +42,12 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-@functools.cache
-def decoy_hash() -> str:
-    """A hash to verify against when there is no user, so that answer costs the same scrypt call."""
-    return hash_password(secrets.token_urlsafe(16))
+# Verified against when there is no such user, so that answer costs the same single scrypt call as a
+# wrong password. Made once from a random password nobody kept; nothing can match it.
+DECOY_HASH = (
+    "scrypt$16384$8$1$hJ1401o1PqFiM0OLyaBxaw==$"
+    "TcZALufsn8Jx0PHjZu68X3haD5ee9TOUjpkzow7NCcqjrVcF7oLXbONMTnUWmhvh9zW-TcGvnDI89M3GDfVPaA=="
+)
 
 
 def generate_password() -> str:

@@ -25,10 +25,19 @@ def actor_of(session: Session) -> str:
 
 
 def record(
-    session: Session, *, action: str, table: str, entity_id: str | None, changes: dict[str, Any]
+    session: Session,
+    *,
+    action: str,
+    table: str,
+    entity_id: str | None,
+    changes: dict[str, Any],
+    actor: str | None = None,
 ) -> None:
-    """Append one audit row through the session's connection (same transaction)."""
+    """Append one audit row through the session's connection (same transaction); ``actor`` overrides
+    the unit of work's (a sign-in acts for the user it signs in)."""
     row = _row(session, action=action, table=table, entity_id=entity_id, changes=changes)
+    if actor is not None:
+        row["actor"] = actor
     session.connection().execute(insert(AuditLog), [row])
 
 

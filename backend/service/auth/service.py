@@ -8,6 +8,7 @@ time is written at most once a minute, so a busy client does not turn every read
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,13 +20,14 @@ from backend.database import audit, crud
 from backend.database.documents import DocumentStore
 from backend.database.models import UserSession
 from backend.database.models_sql import Company, CompanyAccess, User, UserRole
-from backend.errors import Unauthenticated
-from backend.security import decoy_hash, new_token, token_hash, verify_password
+from backend.errors import Unauthenticated, ValidationFailed
+from backend.security import DECOY_HASH, new_token, token_hash, verify_password
 from backend.service.access import Viewer
 from backend.service.auth import throttle
 from backend.service.auth.schemas import CompanyRef, Me
 from backend.service.users.schemas import UserPublic
 
+log = logging.getLogger(__name__)
 TOUCH_EVERY = timedelta(seconds=60)
 WRONG_CREDENTIALS = "The email or password is wrong, or the account is disabled."
 SIGN_IN_AGAIN = "Your session has ended (expired, signed out or disabled); sign in again."
@@ -64,7 +66,7 @@ def login(
     throttle.check(store, [account, address], now=at)
     user = session.scalars(select(User).where(User.email == email)).first()
     stored = user.password_hash if user is not None and user.password_hash else None
-    matches = verify_password(password, stored or decoy_hash())
+    matches = verify_password(password, stored or DECOY_HASH)
     if user is None or stored is None or not matches or not user.is_active:
         throttle.record_failure(store, [account, address], now=at)
         raise Unauthenticated(WRONG_CREDENTIALS)
@@ -90,7 +92,8 @@ def open_session(
         client_ip=client.address if _is_ip(client.address) else None,
         user_agent=(client.user_agent or "")[:512] or None,
     )
-    audit.record(session, action="login", table="sessions", entity_id=str(user.id), changes={})
+    actor = f"user:{user.id}"
+    audit.record(session, action="login", table="sessions", entity_id=str(user.id), changes={}, actor=actor)
     crud.sessions.create(store, data=record, doc_id=digest)
     return IssuedSession(token=token, expires_at=expires, viewer=viewer_of(session, user, session_id=digest))
 
@@ -98,7 +101,7 @@ def open_session(
 def authenticate(session: Session, store: DocumentStore, settings: Settings, *, token: str) -> Viewer:
     """The viewer a bearer token belongs to; Unauthenticated for anything but a live session."""
     digest = token_hash(token)
-    record = None if digest is None else crud.sessions.find(store, digest)
+    record = None if digest is None else _stored_session(store, digest)
     at = now()
     if digest is None or record is None or not _live(record, settings, at):
         raise Unauthenticated(SIGN_IN_AGAIN)
@@ -152,6 +155,14 @@ def viewer_of(session: Session, user: User, *, session_id: str | None = None) ->
         query = select(CompanyAccess.company_id).where(CompanyAccess.user_id == user.id)
         granted = frozenset(session.scalars(query))
     return Viewer(user_id=user.id, email=user.email, role=user.role, granted=granted, session_id=session_id)
+
+
+def _stored_session(store: DocumentStore, digest: str) -> UserSession | None:
+    try:
+        return crud.sessions.find(store, digest)
+    except ValidationFailed as exc:  # a damaged session document is no sign-in
+        log.warning("Unreadable session document %s…: %s", digest[:8], exc.message)
+        return None
 
 
 def _live(record: UserSession, settings: Settings, at: datetime) -> bool:
