@@ -85,6 +85,13 @@ INDEXES: tuple[CompositeIndex, ...] = (
     index("consultations", "company_id", "answered_at"),
     index("consultations", "company_id", "phase", "answered_at"),
     index("consultations", "employee_id", "answered_at"),
+    # the API's survey, treatment and chat lists: every combination of their equality filters
+    index("consultations", "phase", "answered_at"),
+    index("consultations", "company_id", "employee_id", "answered_at"),
+    index("consultations", "employee_id", "phase", "answered_at"),
+    index("consultations", "company_id", "employee_id", "phase", "answered_at"),
+    index("treatments", "company_id", "employee_id", "started_at"),
+    index("chats", "thread_id", "created_at"),
     index("treatments", "company_id", "started_at"),
     index("treatments", "employee_id", "started_at"),
     index("reports", "company_id", "-created_at"),
