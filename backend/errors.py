@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -125,7 +126,9 @@ _MAX_ECHO = 200  # never echo more than this much of a rejected value back to th
 
 def _jsonable(problem: dict[str, Any]) -> dict[str, Any]:
     value = problem.get("value")
-    if value is not None and not isinstance(value, int | float | bool):
+    if isinstance(value, float) and not math.isfinite(value):
+        problem["value"] = str(value)  # NaN and infinities have no JSON form
+    elif value is not None and not isinstance(value, int | float | bool):
         text = str(value)
         problem["value"] = text if len(text) <= _MAX_ECHO else text[:_MAX_ECHO] + "…"
     return problem

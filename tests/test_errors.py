@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 
 from backend.errors import (
@@ -65,3 +68,11 @@ def test_too_many_requests_says_when_to_retry() -> None:
     assert error.status_code == 429
     assert error.headers == {"Retry-After": "1"}  # never "retry after 0 seconds"
     assert error.details == {"retry_after_s": 1}
+
+
+def test_values_without_a_json_form_are_echoed_as_text() -> None:
+    error = ValidationFailed(
+        [FieldProblem("minutes", "bad", value=float("nan")), FieldProblem("x", "bad", value=-math.inf)]
+    )
+    assert [p["value"] for p in error.details["problems"]] == ["nan", "-inf"]
+    json.dumps(error.to_dict(), allow_nan=False)

@@ -45,11 +45,14 @@ def create_app(*, migrate: bool = True, settings: Settings | None = None) -> Fas
         version=VERSION,
         description="Sign in at POST /api/v1/auth/login, then press Authorize and paste the access_token.",
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.migrate = migrate
     errors.install(app)
-    v1 = APIRouter(prefix=policy.PREFIX, dependencies=[Depends(authorize)])
+    # The body limit sits on the router, inside RequestContext, so its early 413 gets the envelope;
+    # a route that takes files can raise its own limit (FastAPI's route-level max_body_size).
+    v1 = APIRouter(
+        prefix=policy.PREFIX, dependencies=[Depends(authorize)], max_body_size=settings.max_body_bytes
+    )
     for module in (auth, users, records):
         v1.include_router(module.router)
     app.include_router(health.router)

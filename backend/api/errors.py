@@ -32,7 +32,7 @@ _REASONS = {
     "missing": "is required",
     "json_invalid": "is not valid JSON",
 }
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 def answer(error: WellnessError) -> JSONResponse:
@@ -73,12 +73,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("%s %s failed", request.method, request.url.path)
-    message = "Something went wrong on our side; quote the X-Request-ID of this answer when you report it."
-    return JSONResponse(
-        status_code=500, content={"error": {"code": "internal", "message": message, "details": {}}}
-    )
+def internal_error(request_id: str) -> dict[str, Any]:
+    """The body of a 500: no internals, only the id that finds the log lines."""
+    message = f"Something went wrong on our side; quote the request id {request_id} when you report it."
+    return {"error": {"code": "internal", "message": message, "details": {"request_id": request_id}}}
 
 
 def too_large(scope: Mapping[str, Any]) -> PayloadTooLarge:
@@ -93,7 +91,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(WellnessError, _wellness_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    # Anything else is answered by the RequestContext middleware (a 500 with the request id).
 
 
 def _problem(error: dict[str, Any]) -> FieldProblem:

@@ -12,14 +12,16 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api.errors import too_large
+from backend.api.errors import internal_error, too_large
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 access_log = logging.getLogger("backend.api.access")
+log = logging.getLogger(__name__)
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _DOCS = ("/docs", "/redoc")
@@ -63,12 +65,13 @@ class RequestContext:
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
+        started_response = False
         replaced = False  # the app's plain-text 413 was swapped for the envelope; drop its body
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status, replaced
+            nonlocal status, replaced, started_response
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_response = message["status"], True
                 headers = MutableHeaders(scope=message)
                 if status == 413 and not headers.get("content-type", "").startswith("application/json"):
                     replaced = True
@@ -81,6 +84,11 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if started_response:
+                raise
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            await self._send_json(scope, send, rid, 500, internal_error(rid))
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)
@@ -94,8 +102,13 @@ class RequestContext:
         headers.setdefault("Content-Security-Policy", _DOCS_CSP if path.startswith(_DOCS) else _API_CSP)
 
     async def _send_too_large(self, scope: Scope, send: Send, rid: str) -> None:
-        body = json.dumps(too_large(scope).to_dict()).encode()
-        start: Message = {"type": "http.response.start", "status": 413, "headers": []}
+        await self._send_json(scope, send, rid, 413, too_large(scope).to_dict())
+
+    async def _send_json(
+        self, scope: Scope, send: Send, rid: str, status: int, content: dict[str, Any]
+    ) -> None:
+        body = json.dumps(content).encode()
+        start: Message = {"type": "http.response.start", "status": status, "headers": []}
         headers = MutableHeaders(scope=start)
         headers["Content-Type"] = "application/json"
         headers["Content-Length"] = str(len(body))
