@@ -1,15 +1,20 @@
 """What routes receive, as ``Annotated`` aliases: the unit of work, the stores, settings and the viewer.
 
 Routes never reach for the ``DatabaseManager`` themselves; tests override ``get_manager`` instead.
+Dependencies that only hand over an object are ``async def``: FastAPI runs a plain ``def`` in the
+thread pool, and a thread hop per trivial dependency costs more than the work. Those that touch a
+store (the session, the access check) stay ``def``, so blocking I/O never runs on the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from backend.api.paging import Cursors, cursors_for
 from backend.api.policy import rule_for
@@ -22,28 +27,59 @@ from backend.service.auth import service as auth
 from backend.service.context import Context
 
 
-def get_manager() -> DatabaseManager:
+async def get_manager() -> DatabaseManager:
     return DatabaseManager()
 
 
 ManagerDep = Annotated[DatabaseManager, Depends(get_manager)]
 
 
-def get_session(manager: ManagerDep) -> Iterator[Session]:
-    """The request's unit of work: committed when the route returns, before the answer is sent."""
-    with manager.session() as session:
-        yield session
+@dataclass
+class UnitOfWork:
+    """The request's unit of work: its session, ended exactly once (committed, or rolled back)."""
+
+    session: Session
+    manager: DatabaseManager
+    ended: bool = False
+
+    def end(self, failed: BaseException | None = None) -> None:
+        """Blocking: commit (or roll back after ``failed``) and close; a second call does nothing."""
+        if not self.ended:
+            self.ended = True
+            self.manager.end_session(self.session, failed=failed)
+
+
+async def get_unit(request: Request, manager: ManagerDep) -> AsyncIterator[UnitOfWork]:
+    """Opened without I/O (read-only for GET and HEAD: no BEGIN/COMMIT round trips) and ended when
+    the route returns, before the answer is sent. A route that answers through ``answer()`` ends it
+    in the same thread hop as its work; otherwise it ends here."""
+    unit = UnitOfWork(manager.open_session(read_only=request.method in ("GET", "HEAD")), manager)
+    try:
+        yield unit
+    except BaseException as exc:
+        if not unit.ended:
+            await run_in_threadpool(unit.end, exc)
+        raise
+    if not unit.ended:
+        await run_in_threadpool(unit.end)
 
 
 # scope="function": the commit happens before the response goes out, so a failed commit is the answer.
+UnitDep = Annotated[UnitOfWork, Depends(get_unit, scope="function")]
+
+
+async def get_session(unit: UnitDep) -> Session:
+    return unit.session
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_store(manager: ManagerDep) -> DocumentStore:
+async def get_store(manager: ManagerDep) -> DocumentStore:
     return manager.documents
 
 
-def get_settings(manager: ManagerDep) -> Settings:
+async def get_settings(manager: ManagerDep) -> Settings:
     return manager.settings
 
 
@@ -51,7 +87,7 @@ StoreDep = Annotated[DocumentStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_cursors(settings: SettingsDep) -> Cursors:
+async def get_cursors(settings: SettingsDep) -> Cursors:
     return cursors_for(settings)
 
 
@@ -60,11 +96,12 @@ CursorsDep = Annotated[Cursors, Depends(get_cursors)]
 SIGN_IN = "Sign in first: POST /api/v1/auth/login, then send the header Authorization: Bearer <access_token>."
 
 
-def authorize(request: Request, session: SessionDep, store: StoreDep, settings: SettingsDep) -> Viewer | None:
+def authorize(request: Request, session: SessionDep, manager: ManagerDep) -> Context | None:
     """The access check of every /api/v1 route, run by the router from the route table.
 
     Public routes pass without a token. Every other route needs a live session, whose user becomes
-    the audit actor of the request's unit of work, and a role the table allows for the route.
+    the audit actor of the request's unit of work, and a role the table allows for the route; the
+    answer is the request's Context (session, document store, viewer).
     """
     rule = rule_for(request)
     if rule.public:
@@ -72,7 +109,8 @@ def authorize(request: Request, session: SessionDep, store: StoreDep, settings: 
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(SIGN_IN)
-    viewer = auth.authenticate(session, store, settings, token=token.strip())
+    store = manager.documents
+    viewer = auth.authenticate(session, store, manager.settings, token=token.strip())
     session.info[audit.ACTOR_KEY] = viewer.actor
     if viewer.role not in rule.roles:
         allowed = ", ".join(sorted(role.value for role in rule.roles))
@@ -80,22 +118,22 @@ def authorize(request: Request, session: SessionDep, store: StoreDep, settings: 
             f"Your role ({viewer.role.value}) may not {rule.method} {rule.path}; it is for: {allowed}.",
             details={"role": viewer.role.value, "allowed": sorted(r.value for r in rule.roles)},
         )
-    return viewer
-
-
-Authorized = Annotated[Viewer | None, Depends(authorize)]
-
-
-def require_viewer(viewer: Authorized) -> Viewer:
-    assert viewer is not None, "a route asking for the viewer must not be public in the route table"
-    return viewer
-
-
-ViewerDep = Annotated[Viewer, Depends(require_viewer)]
-
-
-def get_context(session: SessionDep, store: StoreDep, viewer: ViewerDep) -> Context:
     return Context(session=session, store=store, viewer=viewer)
 
 
+Authorized = Annotated[Context | None, Depends(authorize)]
+
+
+async def get_context(context: Authorized) -> Context:
+    assert context is not None, "a route asking for the viewer must not be public in the route table"
+    return context
+
+
 ContextDep = Annotated[Context, Depends(get_context)]
+
+
+async def get_viewer(context: ContextDep) -> Viewer:
+    return context.viewer
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session, UOWTransaction
 from backend.database.models_sql import AuditLog, Base
 
 ACTOR_KEY = "actor"
+READ_ONLY_KEY = "read_only"
 SYSTEM_ACTOR = "system"
+
+
+class ReadOnlyUnitOfWork(RuntimeError):
+    """A write through a unit of work opened to read (a GET request)."""
 
 
 def actor_of(session: Session) -> str:
@@ -35,6 +40,7 @@ def record(
 ) -> None:
     """Append one audit row through the session's connection (same transaction); ``actor`` overrides
     the unit of work's (a sign-in acts for the user it signs in)."""
+    _refuse_read_only(session)
     row = _row(session, action=action, table=table, entity_id=entity_id, changes=changes)
     if actor is not None:
         row["actor"] = actor
@@ -63,6 +69,13 @@ def _changed_fields(obj: Base) -> list[str]:
     return sorted(attr.key for attr in state.attrs if attr.history.has_changes())
 
 
+def _refuse_read_only(session: Session, *_: Any) -> None:
+    if session.info.get(READ_ONLY_KEY):
+        raise ReadOnlyUnitOfWork(
+            "This unit of work only reads (a GET request); write in a POST, PATCH or DELETE."
+        )
+
+
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     # In after_flush the new/dirty/deleted sets and attribute histories still show what was flushed.
     rows = []
@@ -86,4 +99,5 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
         session.connection().execute(insert(AuditLog), rows)
 
 
+event.listen(Session, "before_flush", _refuse_read_only)
 event.listen(Session, "after_flush", _after_flush)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from backend.database.sql_errors import from_pydantic, translate
 from backend.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
 
 M = TypeVar("M", bound=Base)
+T = TypeVar("T")
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
@@ -45,15 +46,19 @@ Within = Collection[int] | None
 
 
 @dataclass(frozen=True)
-class Page(Generic[M]):
+class Page(Generic[T]):
     """One page of a keyset-paginated list; pass ``next_after`` as ``after`` for the next page."""
 
-    items: list[M]
+    items: list[T]
     next_after: int | None
 
 
 class Repository(Generic[M]):
-    """create / get / get_by / list / update / delete for one table."""
+    """create / get / read / get_by / list / update / delete for one table.
+
+    ``get`` answers the ORM object (to change or delete); ``read`` and ``list`` answer plain rows
+    (read-only, the table's columns as attributes), several times cheaper to load than ORM objects.
+    """
 
     def __init__(
         self,
@@ -91,6 +96,19 @@ class Repository(Generic[M]):
             )
         return obj
 
+    def read(self, session: Session, entity_id: int, *, within: Within = None) -> Row[Any]:
+        """The row ``entity_id`` as a plain row; NotFound as ``get``."""
+        table = self.model.__table__
+        query = select(table).where(table.c.id == entity_id)
+        if within is not None:
+            query = query.where(self.scope(within))
+        row = session.connection().execute(query).first()  # Core: no ORM work for a plain row
+        if row is None:
+            raise NotFound(
+                f"No {self.table} row with id {entity_id}.", details={"table": self.table, "id": entity_id}
+            )
+        return row
+
     def get_by(self, session: Session, **equals: Any) -> M:
         """The one row whose columns equal ``equals``; ``NotFound`` when there is none."""
         obj = session.scalars(select(self.model).where(*self._equals(equals)).limit(1)).first()
@@ -110,14 +128,15 @@ class Repository(Generic[M]):
         descending: bool = False,
         limit: int = DEFAULT_PAGE,
         **equals: Any,
-    ) -> Page[M]:
-        """Rows in id order (``descending``: newest first) after the id ``after``; filter by company,
+    ) -> Page[Row[Any]]:
+        """Plain rows in id order (``descending``: newest first) after the id ``after``; filter by company,
         by column equality and by inclusive ranges (``between={"period": (start, end)}``, either end None).
         """
         if not 1 <= limit <= MAX_PAGE:
             raise ValidationFailed([FieldProblem("limit", f"must be between 1 and {MAX_PAGE}", value=limit)])
-        pk = self.model.__table__.c.id
-        query = select(self.model).where(*self._equals(equals), *self._between(between or {}))
+        table = self.model.__table__
+        pk = table.c.id
+        query = select(table).where(*self._equals(equals), *self._between(between or {}))
         query = query.order_by(pk.desc() if descending else pk).limit(limit + 1)
         if company_id is not None:
             query = query.where(self.scope([company_id]))
@@ -125,10 +144,10 @@ class Repository(Generic[M]):
             query = query.where(self.scope(within))
         if after is not None:
             query = query.where(pk < after if descending else pk > after)
-        rows = list(session.scalars(query))
+        rows = list(session.connection().execute(query).all())
         more = len(rows) > limit
         items = rows[:limit]
-        return Page(items=items, next_after=getattr(items[-1], "id", None) if more else None)
+        return Page(items=items, next_after=items[-1].id if more else None)
 
     def update(
         self, session: Session, entity_id: int, *, data: BaseModel | Mapping[str, Any], within: Within = None

@@ -74,6 +74,7 @@ class DatabaseManager:
         self._embedded: EmbeddedPostgres | None = None
         self._engine: Engine | None = None
         self._session_factory: sessionmaker[Session] | None = None
+        self._read_session_factory: sessionmaker[Session] | None = None
         self._documents: DocumentStore | None = None
         self._owns_documents = True
 
@@ -166,19 +167,49 @@ class DatabaseManager:
     @contextmanager
     def session(self, *, actor: str = audit.SYSTEM_ACTOR) -> Iterator[Session]:
         """A unit of work: commits when the block ends normally, rolls back on any exception."""
-        session = self.session_factory()
-        session.info[audit.ACTOR_KEY] = actor
+        session = self.open_session(actor=actor)
         try:
             yield session
-            session.commit()
-        except OperationalError as exc:
-            session.rollback()
-            raise unavailable(self.engine.url, exc) from exc
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            self.end_session(session, failed=exc)
             raise
+        self.end_session(session)
+
+    def open_session(self, *, actor: str = audit.SYSTEM_ACTOR, read_only: bool = False) -> Session:
+        """A new unit of work (no I/O until its first statement); finish it with ``end_session``.
+
+        ``read_only``: each statement runs on its own (autocommit), which spares the BEGIN and COMMIT
+        round trips of a request that only reads; any write through the session raises.
+        """
+        session = (self.read_session_factory if read_only else self.session_factory)()
+        session.info[audit.ACTOR_KEY] = actor
+        session.info[audit.READ_ONLY_KEY] = read_only
+        return session
+
+    @property
+    def read_session_factory(self) -> sessionmaker[Session]:
+        with self._lock:
+            if self._read_session_factory is None:
+                if isinstance(self._bind, Connection):  # tests: stay inside the test's transaction
+                    return self.session_factory
+                engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                self._read_session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+            return self._read_session_factory
+
+    def end_session(self, session: Session, *, failed: BaseException | None = None) -> None:
+        """Commit (or, after ``failed``, roll back) and close; a lost connection becomes Unavailable."""
+        try:
+            if failed is None:
+                session.commit()
+            else:
+                session.rollback()
+        except OperationalError as exc:
+            failed = exc
+            session.rollback()
         finally:
             session.close()
+        if isinstance(failed, OperationalError):
+            raise unavailable(self.engine.url, failed) from failed
 
     def postgres_health(self) -> dict[str, Any]:
         """Status of PostgreSQL for /healthz; never raises."""

@@ -7,6 +7,8 @@ call one service function, shape the answer). Who may call which is the route ta
 
 # No ``from __future__ import annotations`` here: FastAPI reads these routes' annotations when they
 # are defined, and they name classes chosen per resource (closure variables, not module globals).
+# The routes are ``async``: each runs its one service call in the thread pool (``answer``), so a
+# request costs one thread hop for its work, not one more for FastAPI's re-validation of the answer.
 
 from collections.abc import Callable, Set
 from dataclasses import dataclass
@@ -15,7 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel
 
-from backend.api.deps import ContextDep, CursorsDep
+from backend.api.answers import answer
+from backend.api.deps import ContextDep, CursorsDep, UnitDep
 from backend.api.paging import Page, one_page, query_model
 from backend.database import schemas_sql as sql
 from backend.database.validation import INT64_MAX
@@ -76,24 +79,42 @@ def add_routes(router: APIRouter, r: Resource) -> None:
     id_type = DocId if isinstance(r.service, DocumentRecords) else IntId
     service, name, item = r.service, r.name, f"/{r.path}/{{id}}"
 
-    def list_items(ctx: ContextDep, cursors: CursorsDep, params: Annotated[params_model, Query()]) -> Any:  # type: ignore[valid-type]
+    async def list_items(
+        ctx: ContextDep,
+        unit: UnitDep,
+        cursors: CursorsDep,
+        params: Annotated[params_model, Query()],  # type: ignore[valid-type]
+    ) -> Any:
         def fetch(chosen: f.Filters, after: Any, limit: int) -> Any:
             return service.list(ctx, where=chosen.where(), after=after, limit=limit)
 
-        return one_page(cursors, listing=name, params=params, filters=r.filters, fetch=fetch, page=page_model)
+        def page() -> Any:
+            return one_page(
+                cursors, listing=name, params=params, filters=r.filters, fetch=fetch, page=page_model
+            )
 
-    def get_item(ctx: ContextDep, id: id_type) -> Any:  # type: ignore[valid-type]
-        return service.get(ctx, id)
+        return await answer(page, unit)
 
-    def create_item(ctx: ContextDep, data: Annotated[r.create, Body()]) -> Any:  # type: ignore[name-defined]
-        return service.create(ctx, data)
+    async def get_item(ctx: ContextDep, unit: UnitDep, id: id_type) -> Any:  # type: ignore[valid-type]
+        return await answer(lambda: service.get(ctx, id), unit)
 
-    def update_item(ctx: ContextDep, id: id_type, data: Annotated[r.update, Body()]) -> Any:  # type: ignore[valid-type,name-defined]
-        return service.update(ctx, id, data)
+    async def create_item(
+        ctx: ContextDep,
+        unit: UnitDep,
+        data: Annotated[r.create, Body()],  # type: ignore[name-defined]
+    ) -> Any:
+        return await answer(lambda: service.create(ctx, data), unit, status.HTTP_201_CREATED)
 
-    def delete_item(ctx: ContextDep, id: id_type) -> Response:  # type: ignore[valid-type]
-        service.delete(ctx, id)
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    async def update_item(
+        ctx: ContextDep,
+        unit: UnitDep,
+        id: id_type,  # type: ignore[valid-type]
+        data: Annotated[r.update, Body()],  # type: ignore[name-defined]
+    ) -> Any:
+        return await answer(lambda: service.update(ctx, id, data), unit)
+
+    async def delete_item(ctx: ContextDep, unit: UnitDep, id: id_type) -> Response:  # type: ignore[valid-type]
+        return await answer(lambda: service.delete(ctx, id), unit, status.HTTP_204_NO_CONTENT)
 
     routes: dict[str, tuple[str, str, Callable[..., Any], Any, int, str]] = {
         "list": (f"/{r.path}", "GET", list_items, page_model, 200, f"List {r.path}"),

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
@@ -95,7 +95,9 @@ def open_session(
     actor = f"user:{user.id}"
     audit.record(session, action="login", table="sessions", entity_id=str(user.id), changes={}, actor=actor)
     crud.sessions.create(store, data=record, doc_id=digest)
-    return IssuedSession(token=token, expires_at=expires, viewer=viewer_of(session, user, session_id=digest))
+    viewer = load_viewer(session, user.id, session_id=digest)
+    assert viewer is not None  # the caller has just checked the user
+    return IssuedSession(token=token, expires_at=expires, viewer=viewer)
 
 
 def authenticate(session: Session, store: DocumentStore, settings: Settings, *, token: str) -> Viewer:
@@ -105,12 +107,12 @@ def authenticate(session: Session, store: DocumentStore, settings: Settings, *, 
     at = now()
     if digest is None or record is None or not _live(record, settings, at):
         raise Unauthenticated(SIGN_IN_AGAIN)
-    user = session.get(User, record.user_id)
-    if user is None or not user.is_active:
+    viewer = load_viewer(session, record.user_id, session_id=digest)
+    if viewer is None:  # deleted or disabled since signing in
         raise Unauthenticated(SIGN_IN_AGAIN)
     if at - record.last_seen_at >= TOUCH_EVERY:
         crud.sessions.update(store, digest, data={"last_seen_at": at})
-    return viewer_of(session, user, session_id=digest)
+    return viewer
 
 
 def logout(session: Session, store: DocumentStore, viewer: Viewer) -> None:
@@ -148,13 +150,21 @@ def prune(store: DocumentStore, settings: Settings) -> int:
     return deleted + throttle.prune(store, settings, now=at)
 
 
-def viewer_of(session: Session, user: User, *, session_id: str | None = None) -> Viewer:
-    """The Viewer of ``user``: its role, and for a VC user its granted companies."""
-    granted: frozenset[int] = frozenset()
-    if user.role is UserRole.VC:
-        query = select(CompanyAccess.company_id).where(CompanyAccess.user_id == user.id)
-        granted = frozenset(session.scalars(query))
-    return Viewer(user_id=user.id, email=user.email, role=user.role, granted=granted, session_id=session_id)
+_GRANTED = select(CompanyAccess.company_id).where(CompanyAccess.user_id == User.id).scalar_subquery()
+# Built once: every request runs it, and a prepared statement object skips SQLAlchemy's cache-key work.
+_VIEWER = select(User.id, User.email, User.role, User.is_active, func.array(_GRANTED)).where(
+    User.id == bindparam("user_id")
+)
+
+
+def load_viewer(session: Session, user_id: int, *, session_id: str | None = None) -> Viewer | None:
+    """The Viewer of an active user (with a VC user's granted companies), in one query; None when
+    the user is gone or disabled."""
+    row = session.connection().execute(_VIEWER, {"user_id": user_id}).one_or_none()
+    if row is None or not row.is_active:
+        return None
+    granted = frozenset(row[4]) if row.role is UserRole.VC else frozenset()
+    return Viewer(user_id=row.id, email=row.email, role=row.role, granted=granted, session_id=session_id)
 
 
 def _stored_session(store: DocumentStore, digest: str) -> UserSession | None:

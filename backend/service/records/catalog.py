@@ -27,14 +27,14 @@ payments = SqlRecords(
 
 def _company_visible(ctx: Context, company_id: int) -> None:
     try:
-        crud_sql.companies.get(ctx.session, company_id, within=ctx.viewer.companies)
+        crud_sql.companies.read(ctx.session, company_id, within=ctx.viewer.companies)
     except NotFound:
         raise not_visible("company_id", company_id, "company") from None
 
 
 def _employee_of_company(ctx: Context, model: Treatment | Consultation) -> None:
     try:
-        employee = crud_sql.employees.get(ctx.session, model.employee_id, within=ctx.viewer.companies)
+        employee = crud_sql.employees.read(ctx.session, model.employee_id, within=ctx.viewer.companies)
     except NotFound:
         raise not_visible("employee_id", model.employee_id, "employee") from None
     if employee.company_id != model.company_id:

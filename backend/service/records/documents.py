@@ -44,12 +44,12 @@ class DocumentRecords(Generic[ModelT, P]):
     def list(self, ctx: Context, *, where: Where, after: str | None, limit: int) -> Listing[P]:
         within = ctx.viewer.companies
         if where.company_id is not None:  # a company the viewer cannot see answers 404, as a missing one
-            crud_sql.companies.get(ctx.session, where.company_id, within=within)
+            crud_sql.companies.read(ctx.session, where.company_id, within=within)
         elif within is not None:
             raise ValidationFailed([FieldProblem("company_id", "is required: name one of your companies")])
         conditions: list[dict[str, Any]] = []
         if where.employee_id is not None:
-            crud_sql.employees.get(ctx.session, where.employee_id, within=within)
+            crud_sql.employees.read(ctx.session, where.employee_id, within=within)
             conditions.append(_condition("employee_id", "==", where.employee_id))
         conditions += [_condition(key, "==", value) for key, value in where.equals.items()]
         for key, (low, high) in where.ranges.items():

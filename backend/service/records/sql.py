@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from backend.database import crud_sql
 from backend.database.models_sql import Base
@@ -39,11 +39,10 @@ class SqlRecords(Generic[M, P]):
         self.public = public
         self.parents = dict(parents or {})
         self.newest_first = newest_first
+        self._many: TypeAdapter[list[P]] = TypeAdapter(list[public])  # type: ignore[valid-type]
 
     def list(self, ctx: Context, *, where: Where, after: int | None, limit: int) -> Listing[P]:
         within = ctx.viewer.companies
-        if where.company_id is not None:  # a company the viewer cannot see answers 404, as a missing one
-            crud_sql.companies.get(ctx.session, where.company_id, within=within)
         page = self.repo.list(
             ctx.session,
             company_id=where.company_id,
@@ -54,10 +53,14 @@ class SqlRecords(Generic[M, P]):
             limit=limit,
             **where.equals,
         )
-        return Listing([self.public.model_validate(row) for row in page.items], page.next_after)
+        if not page.items and where.company_id is not None:
+            # Rows of a company prove it visible; with none, a company the viewer cannot see answers
+            # 404, exactly as a missing one does.
+            crud_sql.companies.read(ctx.session, where.company_id, within=within)
+        return Listing(self._many.validate_python(page.items, from_attributes=True), page.next_after)
 
     def get(self, ctx: Context, entity_id: int) -> P:
-        return self.public.model_validate(self.repo.get(ctx.session, entity_id, within=ctx.viewer.companies))
+        return self.public.model_validate(self.repo.read(ctx.session, entity_id, within=ctx.viewer.companies))
 
     def create(self, ctx: Context, data: BaseModel) -> P:
         self._check_parents(ctx, data)

@@ -1,0 +1,255 @@
+"""Authenticated API reads through the real server vs a constant route of the same size on that server.
+
+    .venv/bin/python bench/api.py [--seconds 5] [--clients 8] [--rounds 2] [--url postgresql+psycopg://...]
+
+Seeds one company with 100 employees, a VC user granted that company and an analyst (embedded
+PostgreSQL in a temporary directory unless --url, embedded document store), then serves the app with
+uvicorn on 127.0.0.1 in a second process, plus one unauthenticated route that answers, from memory,
+the very bytes the real routes answer. A pool of keep-alive HTTP clients (threads) then measures:
+
+- GET /api/v1/companies/{id} as the VC user (session lookup, user and grants, tenant-scoped read)
+- GET /api/v1/employees?company_id=..&limit=100 as the analyst (100 rows, signed cursor)
+
+each against the constant route, alternating, and prints requests per second, p50/p99 latency and
+the ratio project / constant (1.0 = the project costs nothing; the target is >= 0.3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import Response
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from backend.config import Settings
+from backend.database import DatabaseManager, crud_sql, init_db
+from backend.database.postgres import create_db_engine
+from backend.service.auth import service as auth
+
+EMPLOYEES = 100
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def seed(settings: Settings) -> dict[str, Any]:
+    """The data and sessions the measured requests read; returns paths, tokens and expected bodies."""
+    manager = DatabaseManager()
+    manager.configure(settings)
+    init_db()
+    with manager.session(actor="bench") as session:
+        company = crud_sql.companies.create(
+            session, data={"name": "ベンチ株式会社", "employee_count": EMPLOYEES}
+        )
+        for n in range(EMPLOYEES):
+            crud_sql.employees.create(
+                session, data={"company_id": company.id, "employee_code": f"E{n:04d}", "department": "開発"}
+            )
+        vc = crud_sql.users.create(session, data={"email": "vc@bench.jp", "display_name": "VC", "role": "vc"})
+        analyst = crud_sql.users.create(
+            session, data={"email": "analyst@bench.jp", "display_name": "Analyst", "role": "analyst"}
+        )
+        crud_sql.company_access.create(session, data={"user_id": vc.id, "company_id": company.id})
+        client = auth.Client(address="127.0.0.1")
+        tokens = {
+            who: auth.open_session(session, manager.documents, settings, user=user, client=client).token
+            for who, user in (("vc", vc), ("analyst", analyst))
+        }
+    cases = {
+        "company": (f"/api/v1/companies/{company.id}", tokens["vc"]),
+        "employees": (f"/api/v1/employees?company_id={company.id}&limit={EMPLOYEES}", tokens["analyst"]),
+    }
+    from backend.api.app import create_app
+
+    local = TestClient(create_app(migrate=False, settings=settings))
+    bodies = {}
+    for name, (path, token) in cases.items():
+        response = local.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+        bodies[name] = response.text
+    DatabaseManager.reset()
+    return {"cases": cases, "bodies": bodies}
+
+
+def serve(port: int, constants_file: str) -> None:
+    """(The server process.) The app plus /bench/constant/{name} answering the stored bytes."""
+    import uvicorn
+
+    from backend.api.app import create_app
+
+    constants = {k: v.encode() for k, v in json.loads(Path(constants_file).read_text()).items()}
+    app = create_app()
+
+    @app.get("/bench/constant/{name}", include_in_schema=False)
+    async def constant(name: str) -> Response:  # the cheapest route FastAPI has: no thread, no I/O
+        return Response(content=constants[name], media_type="application/json")
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def load(
+    port: int, path: str, headers: dict[str, str], *, seconds: float, clients: int, size: int
+) -> dict[str, float]:
+    """Requests per second and latency percentiles of ``clients`` keep-alive connections for ``seconds``."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
+    start = threading.Barrier(clients + 1)
+    stop_at = 0.0
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        start.wait()
+        mine = latencies[i]
+        while (now := time.perf_counter()) < stop_at:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200 or len(body) != size:
+                errors.append(f"{response.status} {len(body)} bytes: {body[:200]!r}")
+                return
+            mine.append(time.perf_counter() - now)
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    stop_at = time.perf_counter() + seconds + 0.05
+    began = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise SystemExit(f"{path}: {errors[0]}")
+    every = sorted(x for mine in latencies for x in mine)
+    return {
+        "rps": len(every) / elapsed,
+        "p50": every[len(every) // 2] * 1000,
+        "p99": every[int(len(every) * 0.99)] * 1000,
+        "n": len(every),
+    }
+
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WELLNESS_")}
+    env["WELLNESS_DATA_DIR"] = str(tmp / "data")
+    schema = None
+    if args.url:
+        schema = f"bench_{secrets.token_hex(4)}"
+        admin = create_db_engine(args.url, Settings(_env_file=None, database_url=args.url))  # type: ignore[call-arg]
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        env |= {"WELLNESS_DATABASE_URL": args.url, "WELLNESS_DATABASE_SCHEMA": schema}
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp / "data", database_url=args.url, database_schema=schema
+    )
+    print("seeding ...")
+    seeded = seed(settings)
+    constants = tmp / "constants.json"
+    constants.write_text(json.dumps(seeded["bodies"]))
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port), str(constants)],
+        env=env,
+        cwd=Path(__file__).parent.parent,
+    )
+    try:
+        wait_until_up(port, server)
+        results: dict[str, dict[str, list[dict[str, float]]]] = {}
+        for name, (path, token) in seeded["cases"].items():
+            size = len(seeded["bodies"][name].encode())
+            sides = {
+                "project": (path, {"Authorization": f"Bearer {token}"}),
+                "constant": (f"/bench/constant/{name}", {}),
+            }
+            for side, (url, headers) in sides.items():  # warm up
+                load(port, url, headers, seconds=0.5, clients=args.clients, size=size)
+            for round_ in range(args.rounds):
+                order = list(sides.items()) if round_ % 2 == 0 else list(sides.items())[::-1]
+                for side, (url, headers) in order:
+                    measured = load(port, url, headers, seconds=args.seconds, clients=args.clients, size=size)
+                    results.setdefault(name, {}).setdefault(side, []).append(measured)
+                    print(f"  {name:<9} {side:<8} round {round_ + 1}: {measured['rps']:8.0f} req/s")
+        report(results, seeded["bodies"], args)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+        if schema:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+
+
+def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("the server exited before it answered")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the server did not answer /healthz within 60 s")
+
+
+def report(results: dict[str, dict[str, list[dict[str, float]]]], bodies: dict[str, str], args: Any) -> None:
+    print(
+        f"\n{args.clients} keep-alive clients, {args.rounds} rounds of {args.seconds:g} s each; best round shown"
+    )
+    print(f"{'request':<48} {'bytes':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
+    labels = {
+        "company": "GET /api/v1/companies/{id}  (VC, scoped)",
+        "employees": "GET /api/v1/employees?limit=100  (analyst)",
+    }
+    for name, sides in results.items():
+        best = {side: max(runs, key=lambda r: r["rps"]) for side, runs in sides.items()}
+        size = len(bodies[name].encode())
+        for side, label in (("project", labels[name]), ("constant", "  same bytes, constant route")):
+            r = best[side]
+            print(f"{label:<48} {size:>6} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p99']:>7.2f}")
+        ratios = [p["rps"] / c["rps"] for p, c in zip(sides["project"], sides["constant"], strict=True)]
+        print(f"  ratio project/constant: {best['project']['rps'] / best['constant']['rps']:.2f}"
+              f"  (per round {', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f};"
+              " target >= 0.3)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--url", help="PostgreSQL URL; default: an embedded server in a temporary directory")
+    parser.add_argument("--serve", nargs=2, metavar=("PORT", "CONSTANTS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(int(args.serve[0]), args.serve[1])
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        run(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
