@@ -180,7 +180,7 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
                 "project": (path, {"Authorization": f"Bearer {token}"}),
                 "constant": (f"/bench/constant/{name}", {}),
             }
-            for side, (url, headers) in sides.items():  # warm up
+            for url, headers in sides.values():  # warm up
                 load(port, url, headers, seconds=0.5, clients=args.clients, size=size)
             for round_ in range(args.rounds):
                 order = list(sides.items()) if round_ % 2 == 0 else list(sides.items())[::-1]
@@ -214,9 +214,8 @@ def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
 
 
 def report(results: dict[str, dict[str, list[dict[str, float]]]], bodies: dict[str, str], args: Any) -> None:
-    print(
-        f"\n{args.clients} keep-alive clients, {args.rounds} rounds of {args.seconds:g} s each; best round shown"
-    )
+    rounds = f"{args.rounds} rounds of {args.seconds:g} s each"
+    print(f"\n{args.clients} keep-alive clients, {rounds}; best round shown")
     print(f"{'request':<48} {'bytes':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
     labels = {
         "company": "GET /api/v1/companies/{id}  (VC, scoped)",
