@@ -87,8 +87,8 @@ StoreDep = Annotated[DocumentStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_cursors(settings: SettingsDep) -> Cursors:
-    return cursors_for(settings)
+async def get_cursors(manager: ManagerDep) -> Cursors:
+    return cursors_for(manager.settings)
 
 
 CursorsDep = Annotated[Cursors, Depends(get_cursors)]
@@ -96,7 +96,7 @@ CursorsDep = Annotated[Cursors, Depends(get_cursors)]
 SIGN_IN = "Sign in first: POST /api/v1/auth/login, then send the header Authorization: Bearer <access_token>."
 
 
-def authorize(request: Request, session: SessionDep, manager: ManagerDep) -> Context | None:
+def authorize(request: Request, unit: UnitDep, manager: ManagerDep) -> Context | None:
     """The access check of every /api/v1 route, run by the router from the route table.
 
     Public routes pass without a token. Every other route needs a live session, whose user becomes
@@ -109,7 +109,7 @@ def authorize(request: Request, session: SessionDep, manager: ManagerDep) -> Con
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(SIGN_IN)
-    store = manager.documents
+    session, store = unit.session, manager.documents
     viewer = auth.authenticate(session, store, manager.settings, token=token.strip())
     session.info[audit.ACTOR_KEY] = viewer.actor
     if viewer.role not in rule.roles:
