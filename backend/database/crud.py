@@ -156,6 +156,10 @@ class DocumentRepository(Generic[ModelT]):
 
         return store.run_transaction(change)
 
+    def count(self, store: DocumentStore, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
+        """How many documents match ``conditions``."""
+        return store.count(self.collection, conditions=conditions)
+
     def upsert(
         self, store: DocumentStore, doc_id: str, change: Callable[[ModelT | None], ModelT | None]
     ) -> ModelT | None:

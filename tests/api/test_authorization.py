@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from backend.api.app import create_app
 from backend.api.policy import RULES, Rule
-from backend.database import crud_sql
+from backend.database import crud, crud_sql
 from tests.api.conftest import Api
 from tests.api.world import ROLES, World
 from tests.database.document_factories import T0, vas
@@ -147,14 +147,25 @@ def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any
     return url, body
 
 
-def _remove_dependants(api: Api, resource: str, company_id: int) -> None:
-    """Payments keep their invoice, invoices their company (that 409 is tested elsewhere): clear them."""
+# What must go before a row can: payments keep their invoice, invoices their company, and documents
+# the company or employee they name (each of those 409s is tested on its own).
+DEPENDANTS = {
+    "companies": ("payments", "invoices", "treatments", "surveys", "chats"),
+    "employees": ("treatments", "surveys"),
+    "invoices": ("payments",),
+}
+DOCUMENTS = {"treatments": crud.treatments, "surveys": crud.consultations, "chats": crud.chats}
+
+
+def _remove_dependants(api: Api, resource: str, company: Any) -> None:
     with api.manager.session(actor="test") as session:
-        for payment in crud_sql.payments.list(session, company_id=company_id).items:
-            crud_sql.payments.delete(session, payment.id)
-        if resource == "companies":
-            for invoice in crud_sql.invoices.list(session, company_id=company_id).items:
-                crud_sql.invoices.delete(session, invoice.id)
+        for kind in DEPENDANTS[resource]:
+            if kind in DOCUMENTS:
+                DOCUMENTS[kind].delete(api.store, company.rows[kind])
+            else:
+                repo = getattr(crud_sql, kind)
+                for row in repo.list(session, company_id=company.id).items:
+                    repo.delete(session, row.id)
 
 
 @pytest.mark.parametrize(
@@ -164,8 +175,8 @@ def _remove_dependants(api: Api, resource: str, company_id: int) -> None:
 )
 def test_matrix(api: Api, world: World, rule: Rule, role: str, case: str) -> None:
     resource = rule.path.split("/")[3]
-    if rule.method == "DELETE" and resource in ("companies", "invoices") and case in ("own", "other"):
-        _remove_dependants(api, resource, _company(world, case).id)
+    if rule.method == "DELETE" and resource in DEPENDANTS and case in ("own", "other"):
+        _remove_dependants(api, resource, _company(world, case))
     url, body = request_for(rule, case, world)
     response = api.client.request(rule.method, url, json=body, headers=world.headers(role))
     assert response.status_code == expected(rule, role, case), response.text

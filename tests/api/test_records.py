@@ -207,9 +207,30 @@ def test_a_vc_user_lists_only_its_companies_data(api: Api, world: World) -> None
 
 
 def test_a_company_with_invoices_cannot_be_deleted(api: Api, world: World) -> None:
+    for repo, key in (
+        (crud.treatments, "treatments"),
+        (crud.consultations, "surveys"),
+        (crud.chats, "chats"),
+    ):
+        repo.delete(api.store, world.own.rows[key])  # documents would be refused first
     response = api.client.delete(f"/api/v1/companies/{world.own.id}", headers=world.headers("admin"))
     assert response.status_code == 409
     assert "invoices" in response.json()["error"]["message"]
+
+
+def test_rows_that_documents_name_cannot_be_deleted(api: Api, world: World) -> None:
+    employee = f"/api/v1/employees/{world.own.rows['employees']}"
+    refused = api.client.delete(employee, headers=world.headers("analyst"))
+    assert refused.status_code == 409
+    assert refused.json()["error"]["details"]["documents"] == {"treatments": 1, "consultations": 1}
+    assert api.client.get(employee, headers=world.headers("analyst")).status_code == 200
+    with api.manager.session(actor="test") as session:  # no invoices in the way of the company
+        for payment in crud_sql.payments.list(session, company_id=world.own.id).items:
+            crud_sql.payments.delete(session, payment.id)
+        crud_sql.invoices.delete(session, world.own.rows["invoices"])
+    company = api.client.delete(f"/api/v1/companies/{world.own.id}", headers=world.headers("admin"))
+    assert company.status_code == 409
+    assert set(company.json()["error"]["details"]["documents"]) == {"treatments", "consultations", "chats"}
 
 
 def test_an_empty_change_is_refused(api: Api, world: World) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from backend.database import crud, crud_sql
 from backend.database.models import ChatMessage, Consultation, Treatment
-from backend.errors import FieldProblem, NotFound, ValidationFailed
+from backend.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from backend.service.access import not_visible
 from backend.service.context import Context
 from backend.service.records import schemas as s
@@ -15,8 +17,41 @@ from backend.service.records.sql import SqlRecords
 
 COMPANY = {"company_id": (crud_sql.companies, "company")}
 
-companies = SqlRecords(crud_sql.companies, s.CompanyPublic)
-employees = SqlRecords(crud_sql.employees, s.EmployeePublic, parents=COMPANY)
+
+def _documents_of(
+    field: str, repos: tuple[crud.DocumentRepository[Any], ...]
+) -> Callable[[Context, int], None]:
+    """Refuse to delete a row that documents still name: PostgreSQL cannot cascade into the document
+    store, and an employee's treatments and surveys must not outlive them unseen."""
+
+    def check(ctx: Context, entity_id: int) -> None:
+        condition = [{"field": field, "operator": "==", "value": entity_id}]
+        held = {
+            repo.collection: n
+            for repo in repos
+            if (n := ctx.store.count(repo.collection, conditions=condition))
+        }
+        if held:
+            listed = ", ".join(f"{n} in {name}" for name, n in held.items())
+            raise Conflict(
+                f"{field} {entity_id} is still named by documents ({listed}); delete those first.",
+                details={"documents": held},
+            )
+
+    return check
+
+
+companies = SqlRecords(
+    crud_sql.companies,
+    s.CompanyPublic,
+    before_delete=_documents_of("company_id", (crud.treatments, crud.consultations, crud.chats)),
+)
+employees = SqlRecords(
+    crud_sql.employees,
+    s.EmployeePublic,
+    parents=COMPANY,
+    before_delete=_documents_of("employee_id", (crud.treatments, crud.consultations)),
+)
 financial_statements = SqlRecords(crud_sql.financial_statements, s.FinancialStatementPublic, parents=COMPANY)
 invoices = SqlRecords(crud_sql.invoices, s.InvoicePublic, parents=COMPANY)
 audit_logs = SqlRecords(crud_sql.audit_logs, s.AuditLogPublic, newest_first=True)

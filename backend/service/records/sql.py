@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
@@ -34,11 +34,13 @@ class SqlRecords(Generic[M, P]):
         *,
         parents: Mapping[str, tuple[crud_sql.Repository[Any], str]] | None = None,
         newest_first: bool = False,
+        before_delete: Callable[[Context, int], None] | None = None,
     ) -> None:
         self.repo = repo
         self.public = public
         self.parents = dict(parents or {})
         self.newest_first = newest_first
+        self.before_delete = before_delete
         self._many: TypeAdapter[list[P]] = TypeAdapter(list[public])  # type: ignore[valid-type]
 
     def list(self, ctx: Context, *, where: Where, after: int | None, limit: int) -> Listing[P]:
@@ -72,6 +74,9 @@ class SqlRecords(Generic[M, P]):
         return self.public.model_validate(row)
 
     def delete(self, ctx: Context, entity_id: int) -> None:
+        self.repo.read(ctx.session, entity_id, within=ctx.viewer.companies)  # NotFound first
+        if self.before_delete is not None:
+            self.before_delete(ctx, entity_id)
         self.repo.delete(ctx.session, entity_id, within=ctx.viewer.companies)
 
     def _check_parents(self, ctx: Context, data: BaseModel) -> None:
