@@ -224,8 +224,8 @@ class Vas(BaseModel):
         return self
 
 
-class Consultation(_Document):
-    """One VAS survey answer, before or after a treatment (``consultations``, the SURVEY category)."""
+class SurveyAnswer(_Document):
+    """What an employee answered: before or after a treatment, the VAS scores and free text."""
 
     employee_id: Id
     company_id: Id
@@ -234,6 +234,12 @@ class Consultation(_Document):
     answered_at: Timestamp
     vas: Vas
     free_text: LongText | None = None
+
+
+class Consultation(SurveyAnswer):
+    """One VAS survey answer as stored (``consultations``, the SURVEY category): the answer, and
+    where it came from."""
+
     source: Literal["google_forms", "upload", "manual"]
     form_id: Name | None = None
     response_id: Name | None = None

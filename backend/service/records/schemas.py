@@ -11,7 +11,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.database.models import Body, Count, DocumentId, Id, LongText, Name, Timestamp, Vas
+from backend.database.models import (
+    Body,
+    Count,
+    DocumentId,
+    Id,
+    LongText,
+    Name,
+    SurveyAnswer,
+    Timestamp,
+    Treatment,
+    Vas,
+)
 from backend.database.models_sql import FundingStage, InvoiceStatus, PaymentMethod
 from backend.service.schemas import Public, TokyoTime
 
@@ -116,17 +127,6 @@ class TreatmentPublic(Public):
     notes: str | None
 
 
-class NewTreatment(_Input):
-    employee_id: Id
-    company_id: Id
-    practitioner: Name
-    kind: TreatmentKind
-    started_at: Timestamp
-    minutes: Minutes
-    credits_used: Count
-    notes: LongText | None = None
-
-
 class TreatmentChanges(_Input):
     practitioner: Name | None = None
     kind: TreatmentKind | None = None
@@ -151,16 +151,11 @@ class SurveyPublic(Public):
     user_id: int | None
 
 
-class NewSurvey(_Input):
-    """A survey answer entered by hand (source ``manual``, recorded by the signed-in user)."""
+class NewSurvey(SurveyAnswer):
+    """A survey answer entered by hand (stored with source ``manual`` and the signed-in user)."""
 
-    employee_id: Id
-    company_id: Id
-    treatment_id: DocumentId | None = None
-    phase: Literal["before", "after"]
-    answered_at: Timestamp
-    vas: Vas
-    free_text: LongText | None = None
+
+NewTreatment = Treatment  # a new treatment is given whole, exactly as it is stored
 
 
 class SurveyChanges(_Input):
