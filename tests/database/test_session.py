@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
 import pytest
 from sqlalchemy import Connection, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.database import DatabaseManager, get_db_session
+from backend.database import DatabaseManager, audit, crud_sql, get_db_session
+from backend.database.migration import upgrade
 from backend.database.models_sql import AuditLog, Company, User, UserRole
 
 
@@ -64,3 +69,40 @@ def test_configure_after_connecting_is_refused(manager: DatabaseManager) -> None
     manager.session_factory  # noqa: B018 - connects
     with pytest.raises(RuntimeError, match="reset"):
         manager.configure(manager.settings)
+
+
+@pytest.fixture
+def server_manager(fresh_schema: Any) -> Iterator[DatabaseManager]:
+    """A manager on its own engine (not the test's connection), over a fresh migrated schema."""
+    settings = fresh_schema()
+    DatabaseManager.reset()
+    manager = DatabaseManager()
+    manager.configure(settings)
+    upgrade(manager.engine)
+    yield manager
+    DatabaseManager.reset()
+
+
+def test_a_read_only_unit_of_work_reads_without_a_transaction(server_manager: DatabaseManager) -> None:
+    with server_manager.session() as session:
+        crud_sql.companies.create(session, data={"name": "読む会社"})
+    reader = server_manager.open_session(read_only=True)
+    try:
+        assert [c.name for c in crud_sql.companies.list(reader).items] == ["読む会社"]
+        status = reader.connection().connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
+        assert status == psycopg.pq.TransactionStatus.IDLE  # autocommit: no BEGIN was sent
+    finally:
+        server_manager.end_session(reader)
+
+
+def test_a_read_only_unit_of_work_refuses_every_write(server_manager: DatabaseManager) -> None:
+    reader = server_manager.open_session(read_only=True)
+    try:
+        with pytest.raises(audit.ReadOnlyUnitOfWork, match="only reads"):
+            crud_sql.companies.create(reader, data={"name": "書けない会社"})
+        with pytest.raises(audit.ReadOnlyUnitOfWork):
+            audit.record(reader, action="x", table="companies", entity_id=None, changes={})
+    finally:
+        server_manager.end_session(reader)
+    with server_manager.session() as session:
+        assert crud_sql.companies.list(session).items == []
