@@ -38,14 +38,18 @@ def _equal(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+# The calendar's first and last days shift out of range when moved between Tokyo time and UTC.
+_FIRST_DAY, _LAST_DAY = date.min + timedelta(days=1), date.max - timedelta(days=1)
+
+
 def _tokyo_days(start: date | None, end: date | None) -> Range:
     """Whole days in Tokyo time as an inclusive range of instants."""
-    low = None if start is None else datetime.combine(start, time.min, TOKYO)
-    high = (
-        None
-        if end is None
-        else datetime.combine(end + timedelta(days=1), time.min, TOKYO) - timedelta(microseconds=1)
-    )
+    low = high = None
+    if start is not None:
+        low = datetime.combine(min(max(start, _FIRST_DAY), _LAST_DAY), time.min, TOKYO)
+    if end is not None:
+        next_day = min(max(end, _FIRST_DAY), _LAST_DAY) + timedelta(days=1)
+        high = datetime.combine(next_day, time.min, TOKYO) - timedelta(microseconds=1)
     return low, high
 
 
