@@ -1,9 +1,9 @@
 """What routes receive, as ``Annotated`` aliases: the unit of work, the stores, settings and the viewer.
 
 Routes never reach for the ``DatabaseManager`` themselves; tests override ``get_manager`` instead.
-Dependencies that only hand over an object are ``async def``: FastAPI runs a plain ``def`` in the
-thread pool, and a thread hop per trivial dependency costs more than the work. Those that touch a
-store (the session, the access check) stay ``def``, so blocking I/O never runs on the event loop.
+Dependencies are ``async def`` unless they do blocking I/O: FastAPI runs a plain ``def`` in the
+thread pool, and a thread hop costs more than handing over an object. The access check (which reads
+both stores) is a plain ``def``; the unit of work hands its blocking end to the thread pool itself.
 """
 
 from __future__ import annotations

@@ -7,12 +7,13 @@ Each write runs in a savepoint and is flushed at once, so a rejected write raise
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy import ColumnElement, Row, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -109,9 +110,18 @@ class Repository(Generic[M]):
             )
         return row
 
+    def find_by(self, session: Session, **equals: Any) -> M | None:
+        """The one row whose columns equal ``equals``, or None."""
+        return session.scalars(select(self.model).where(*self._equals(equals)).limit(1)).first()
+
+    def count(self, session: Session, **equals: Any) -> int:
+        """How many rows have columns equal to ``equals``."""
+        query = select(func.count()).select_from(self.model).where(*self._equals(equals))
+        return int(session.scalar(query) or 0)
+
     def get_by(self, session: Session, **equals: Any) -> M:
         """The one row whose columns equal ``equals``; ``NotFound`` when there is none."""
-        obj = session.scalars(select(self.model).where(*self._equals(equals)).limit(1)).first()
+        obj = self.find_by(session, **equals)
         if obj is None:
             shown = ", ".join(f"{k}={v!r}" for k, v in equals.items())
             raise NotFound(f"No {self.table} row with {shown}.", details={"table": self.table, **equals})
@@ -238,6 +248,34 @@ payments = Repository(
     Payment, create=s.PaymentCreate, update=s.PaymentUpdate, company_scope=_payments_of_companies
 )
 audit_logs = AppendOnlyRepository(AuditLog, create=s.AuditLogCreate, update=s.AuditLogCreate)
+
+
+_GRANTED = select(CompanyAccess.company_id).where(CompanyAccess.user_id == User.id).scalar_subquery()
+# Built once: every request runs it, and a prepared statement object skips SQLAlchemy's cache-key work.
+_USER_WITH_GRANTS = select(
+    User.id, User.email, User.role, User.is_active, func.array(_GRANTED).label("granted")
+).where(User.id == bindparam("user_id"))
+
+
+def user_with_grants(session: Session, user_id: int) -> Row[Any] | None:
+    """id, email, role, is_active and the granted company ids (``granted``) of a user, in one query."""
+    return session.connection().execute(_USER_WITH_GRANTS, {"user_id": user_id}).one_or_none()
+
+
+def grants_of(session: Session, user_id: int) -> Sequence[Row[int, str, datetime, int | None]]:
+    """A user's grants, oldest first: company_id, company_name, granted_at, granted_by_user_id."""
+    query = (
+        select(
+            CompanyAccess.company_id,
+            Company.name.label("company_name"),
+            CompanyAccess.granted_at,
+            CompanyAccess.granted_by_user_id,
+        )
+        .join(Company, Company.id == CompanyAccess.company_id)
+        .where(CompanyAccess.user_id == user_id)
+        .order_by(CompanyAccess.id)
+    )
+    return session.execute(query).all()
 
 
 def bulk_create_financial_statements(

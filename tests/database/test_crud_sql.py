@@ -235,6 +235,25 @@ def test_list_filters_by_column_equality_and_rejects_unknown_columns(session: Se
         crud_sql.users.list(session, company_id=1)
 
 
+def test_find_by_count_and_the_grant_queries(session: Session) -> None:
+    vc = make_user(session, role="vc")
+    make_user(session, role="vc", is_active=False)
+    assert crud_sql.users.find_by(session, email="nobody@example.jp") is None
+    assert crud_sql.users.count(session, role="vc") == 2
+    assert crud_sql.users.count(session, role="vc", is_active=True) == 1
+    a, b = make_company(session, name="甲"), make_company(session, name="乙")
+    for company in (b, a):
+        crud_sql.company_access.create(session, data={"user_id": vc.id, "company_id": company.id})
+    assert [(g.company_id, g.company_name) for g in crud_sql.grants_of(session, vc.id)] == [
+        (b.id, "乙"),
+        (a.id, "甲"),
+    ]
+    row = crud_sql.user_with_grants(session, vc.id)
+    assert row is not None
+    assert (row.email, row.role, sorted(row.granted)) == (vc.email, "vc", sorted([a.id, b.id]))
+    assert crud_sql.user_with_grants(session, 10**12) is None
+
+
 def test_get_by_finds_one_row_or_raises(session: Session) -> None:
     user = make_user(session, email="Sato@Example.JP")
     assert crud_sql.users.get_by(session, email="sato@example.jp") is user

@@ -12,14 +12,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
-from backend.database import audit, crud
+from backend.database import audit, crud, crud_sql
 from backend.database.documents import DocumentStore
 from backend.database.models import UserSession
-from backend.database.models_sql import Company, CompanyAccess, User, UserRole
+from backend.database.models_sql import User, UserRole
 from backend.errors import Unauthenticated, ValidationFailed
 from backend.security import DECOY_HASH, new_token, token_hash, verify_password
 from backend.service.access import Viewer
@@ -64,7 +63,7 @@ def login(
     at = now()
     account, address = throttle.keys(settings, email=email, address=client.address)
     throttle.check(store, [account, address], now=at)
-    user = session.scalars(select(User).where(User.email == email)).first()
+    user = crud_sql.users.find_by(session, email=email)
     stored = user.password_hash if user is not None and user.password_hash else None
     matches = verify_password(password, stored or DECOY_HASH)
     if user is None or stored is None or not matches or not user.is_active:
@@ -150,20 +149,13 @@ def prune(store: DocumentStore, settings: Settings) -> int:
     return deleted + throttle.prune(store, settings, now=at)
 
 
-_GRANTED = select(CompanyAccess.company_id).where(CompanyAccess.user_id == User.id).scalar_subquery()
-# Built once: every request runs it, and a prepared statement object skips SQLAlchemy's cache-key work.
-_VIEWER = select(User.id, User.email, User.role, User.is_active, func.array(_GRANTED)).where(
-    User.id == bindparam("user_id")
-)
-
-
 def load_viewer(session: Session, user_id: int, *, session_id: str | None = None) -> Viewer | None:
     """The Viewer of an active user (with a VC user's granted companies), in one query; None when
     the user is gone or disabled."""
-    row = session.connection().execute(_VIEWER, {"user_id": user_id}).one_or_none()
+    row = crud_sql.user_with_grants(session, user_id)
     if row is None or not row.is_active:
         return None
-    granted = frozenset(row[4]) if row.role is UserRole.VC else frozenset()
+    granted = frozenset(row.granted) if row.role is UserRole.VC else frozenset()
     return Viewer(user_id=row.id, email=row.email, role=row.role, granted=granted, session_id=session_id)
 
 
@@ -190,12 +182,11 @@ def _is_ip(address: str) -> bool:
 
 def me(session: Session, viewer: Viewer) -> Me:
     """The signed-in user, its role and the companies it may see."""
-    user = session.get(User, viewer.user_id)
-    assert user is not None  # authenticate() has just read it
+    user = crud_sql.users.read(session, viewer.user_id)
     companies: list[CompanyRef] = []
-    if viewer.companies is not None and viewer.companies:
-        rows = session.scalars(select(Company).where(Company.id.in_(viewer.companies)).order_by(Company.id))
-        companies = [CompanyRef.model_validate(company) for company in rows]
+    if viewer.companies:  # a VC user's grants (at most a page: a VC firm's portfolio)
+        granted = crud_sql.companies.list(session, within=viewer.companies, limit=crud_sql.MAX_PAGE)
+        companies = [CompanyRef.model_validate(company) for company in granted.items]
     return Me(
         user=UserPublic.model_validate(user),
         role=viewer.role,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.database import crud_sql
 from backend.database.documents import DocumentStore
-from backend.database.models_sql import Company, CompanyAccess, User, UserRole
+from backend.database.models_sql import User, UserRole
 from backend.database.schemas_sql import UserCreate, UserUpdate
 from backend.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from backend.security import generate_password
@@ -70,7 +69,7 @@ def update(session: Session, store: DocumentStore, *, user_id: int, changes: Use
         and user.is_active
         and (changes.is_active is False or (changes.role is not None and changes.role is not UserRole.ADMIN))
     )
-    if losing_admin and _active_admins(session) <= 1:
+    if losing_admin and crud_sql.users.count(session, role=UserRole.ADMIN, is_active=True) <= 1:
         raise Conflict(
             f"{user.email} is the last active admin; make another user admin first.",
             details={"user_id": user_id},
@@ -86,14 +85,8 @@ def update(session: Session, store: DocumentStore, *, user_id: int, changes: Use
 
 def grants(session: Session, user_id: int) -> list[GrantPublic]:
     """The companies a user may see (VC users), oldest grant first."""
-    crud_sql.users.get(session, user_id)
-    rows = session.execute(
-        select(CompanyAccess, Company.name)
-        .join(Company, Company.id == CompanyAccess.company_id)
-        .where(CompanyAccess.user_id == user_id)
-        .order_by(CompanyAccess.id)
-    )
-    return [_grant_public(access, name) for access, name in rows]
+    crud_sql.users.read(session, user_id)
+    return [GrantPublic.model_validate(row) for row in crud_sql.grants_of(session, user_id)]
 
 
 def grant(session: Session, *, user_id: int, company_id: int, by: Viewer | None = None) -> GrantPublic:
@@ -107,7 +100,7 @@ def grant(session: Session, *, user_id: int, company_id: int, by: Viewer | None 
                 )
             ]
         )
-    company = session.get(Company, company_id)
+    company = crud_sql.companies.find_by(session, id=company_id)
     if company is None:
         raise ValidationFailed(
             [FieldProblem("company_id", "there is no company with this id", value=company_id)]
@@ -116,7 +109,12 @@ def grant(session: Session, *, user_id: int, company_id: int, by: Viewer | None 
         session,
         data={"user_id": user_id, "company_id": company_id, "granted_by_user_id": by.user_id if by else None},
     )
-    return _grant_public(access, company.name)
+    return GrantPublic(
+        company_id=access.company_id,
+        company_name=company.name,
+        granted_at=access.granted_at,
+        granted_by_user_id=access.granted_by_user_id,
+    )
 
 
 def revoke(session: Session, *, user_id: int, company_id: int) -> None:
@@ -129,17 +127,3 @@ def revoke(session: Session, *, user_id: int, company_id: int) -> None:
             details={"user_id": user_id, "company_id": company_id},
         ) from None
     crud_sql.company_access.delete(session, access.id)
-
-
-def _active_admins(session: Session) -> int:
-    query = select(func.count()).select_from(User).where(User.role == UserRole.ADMIN, User.is_active)
-    return int(session.scalar(query) or 0)
-
-
-def _grant_public(access: CompanyAccess, company_name: str) -> GrantPublic:
-    return GrantPublic(
-        company_id=access.company_id,
-        company_name=company_name,
-        granted_at=access.granted_at,
-        granted_by_user_id=access.granted_by_user_id,
-    )
