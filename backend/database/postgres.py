@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import signal
+import time
 import warnings
 from pathlib import Path
 from types import FrameType
@@ -13,8 +14,8 @@ from typing import Any
 
 import psutil
 import psycopg
-from sqlalchemy import URL, Engine, create_engine, make_url, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from backend.config import EMBEDDED_POSTGRES_MAJOR, Settings
 from backend.errors import Unavailable
@@ -104,26 +105,51 @@ def prune_dead_handles(pgdata: Path) -> list[int]:
     return dead
 
 
+# A pooled connection idle longer than this is pinged before use; one in steady use is not. Pinging
+# every checkout (pool_pre_ping) costs a round trip per request, about a sixth of a short read.
+PING_AFTER_IDLE_S = 10.0
+_CHECKED_IN_AT = "checked_in_at"
+
+
 def create_db_engine(url: URL | str, settings: Settings) -> Engine:
-    """An engine for ``postgresql+psycopg`` with pooling, pre-ping and timeouts from settings."""
+    """An engine for ``postgresql+psycopg`` with pooling, a ping for idle connections, and timeouts."""
     url = make_url(url)
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     options = [f"-c statement_timeout={settings.db_statement_timeout_ms}", "-c timezone=UTC"]
     if settings.database_schema:
         options.append(f"-c search_path={settings.database_schema}")
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_s,
-        pool_pre_ping=True,
         connect_args={
             "connect_timeout": settings.db_connect_timeout_s,
             "options": " ".join(options),
             "application_name": "wellness",
         },
     )
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+def _note_checkin(dbapi_connection: Any, record: Any) -> None:
+    record.info[_CHECKED_IN_AT] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """SQLAlchemy's pessimistic disconnect handling, for idle connections only: a connection the
+    server dropped while it sat in the pool (restart, idle timeout) is replaced before use."""
+    checked_in = record.info.get(_CHECKED_IN_AT)
+    if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE_S:
+        return  # fresh from connect, or in steady use
+    try:
+        dbapi_connection.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except psycopg.Error as exc:
+        raise DisconnectionError(f"pooled connection lost while idle: {exc}") from exc
 
 
 def describe(url: URL | str) -> str:

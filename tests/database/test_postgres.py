@@ -13,7 +13,10 @@ from pathlib import Path
 import psutil
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 
+from backend.config import Settings
+from backend.database import postgres
 from backend.database.postgres import EmbeddedPostgres, check_connection, create_db_engine, prune_dead_handles
 from backend.errors import Unavailable
 from tests.support import make_settings, postmaster_pid, wait_gone
@@ -24,7 +27,9 @@ def spawn_owner(pgdata: Path, *, signals: bool = False) -> subprocess.Popen[str]
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from backend.database.postgres import EmbeddedPostgres, install_signal_handlers
+        from backend.config import Settings
+from backend.database import postgres
+from backend.database.postgres import EmbeddedPostgres, install_signal_handlers
         if {signals}:
             install_signal_handlers()
         EmbeddedPostgres(Path({str(pgdata)!r})).start()
@@ -157,3 +162,32 @@ def test_statement_timeout_becomes_a_clear_error(settings: object, tmp_path: Pat
             session.execute(text("SELECT pg_sleep(2)"))
     finally:
         DatabaseManager.reset()
+
+
+def _drop_pooled_connection(engine: Engine, admin: Engine) -> None:
+    """Check a connection in and out once, then have the server end it while it sits in the pool."""
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+@pytest.mark.parametrize(("idle_limit_s", "survives"), [(0.0, True), (1e9, False)])
+def test_a_connection_dropped_while_idle_is_replaced_before_use(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch, idle_limit_s: float, survives: bool
+) -> None:
+    """With the ping due (idle longer than the limit) the dead connection is replaced; without it
+    the dead connection is handed out and the statement fails: the ping is what saves it."""
+    assert settings.database_url
+    pooled = create_db_engine(settings.database_url, settings)
+    try:
+        _drop_pooled_connection(pooled, engine)
+        monkeypatch.setattr(postgres, "PING_AFTER_IDLE_S", idle_limit_s)
+        if survives:
+            with pooled.connect() as conn:
+                assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        else:
+            with pytest.raises(OperationalError), pooled.connect() as conn:
+                conn.execute(text("SELECT 1"))
+    finally:
+        pooled.dispose()
