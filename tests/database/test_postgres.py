@@ -27,9 +27,7 @@ def spawn_owner(pgdata: Path, *, signals: bool = False) -> subprocess.Popen[str]
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from backend.config import Settings
-from backend.database import postgres
-from backend.database.postgres import EmbeddedPostgres, install_signal_handlers
+        from backend.database.postgres import EmbeddedPostgres, install_signal_handlers
         if {signals}:
             install_signal_handlers()
         EmbeddedPostgres(Path({str(pgdata)!r})).start()
