@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import Row
 
 from backend.database import crud_sql
 from backend.database.models_sql import Base
@@ -59,7 +60,7 @@ class SqlRecords(Generic[M, P]):
             # Rows of a company prove it visible; with none, a company the viewer cannot see answers
             # 404, exactly as a missing one does.
             crud_sql.companies.read(ctx.session, where.company_id, within=within)
-        return Listing(self._many.validate_python(page.items, from_attributes=True), page.next_after)
+        return Listing(self._many.validate_python(_dicts(page.items)), page.next_after)
 
     def get(self, ctx: Context, entity_id: int) -> P:
         return self.public.model_validate(self.repo.read(ctx.session, entity_id, within=ctx.viewer.companies))
@@ -88,3 +89,11 @@ class SqlRecords(Generic[M, P]):
                 parent.get(ctx.session, value, within=ctx.viewer.companies)
             except NotFound:
                 raise not_visible(field, value, noun) from None
+
+
+def _dicts(rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    """Rows as plain dicts: pydantic validates dicts about twice as fast as it reads a Row's attributes."""
+    if not rows:
+        return []
+    names = rows[0]._fields
+    return [dict(zip(names, row, strict=True)) for row in rows]
