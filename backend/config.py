@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body; a larger one answers 413 unread."
     )
+    ingest_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="Largest file accepted for ingest; larger answers 413."
+    )
+    ingest_max_rows: int = Field(default=1_000_000, ge=1, description="Most data rows in one ingested file.")
+    ingest_max_unzipped_bytes: int = Field(
+        default=1024**3, ge=1024, description="Most bytes an XLSX may unpack to (zip-bomb guard)."
+    )
+    ingest_max_zip_ratio: int = Field(
+        default=100, ge=10, description="Highest compression ratio of any part of an XLSX over 1 MiB."
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated origins allowed by CORS (e.g. https://app.example.jp); empty: CORS off.",

@@ -1,0 +1,233 @@
+"""Turn a Table into field values of one dataset, with every problem (row, column as written, reason)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from backend.errors import FieldProblem, ValidationFailed
+from backend.service.ingest import values as v
+from backend.service.ingest.columns import DATASETS, VAS_FIELDS, Dataset, Kind
+from backend.service.ingest.excel import Cell
+from backend.service.ingest.headers import ColumnMap, MappedColumn, detect_dataset, match_headers
+from backend.service.ingest.problems import Problems
+from backend.service.ingest.reading import Table
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRow:
+    row: int  # as Excel shows it
+    values: dict[str, Any]  # field → value; empty cells are left out, so schema defaults apply
+
+
+@dataclass
+class Parsed:
+    """A whole file parsed: its rows held in memory (``RowStream`` reads them one at a time instead)."""
+
+    dataset: Dataset
+    columns: ColumnMap
+    rows: list[ParsedRow]  # the rows without problems, in file order
+    problems: Problems
+    company_ids: set[int]  # every company a row belongs to: the caller checks access to each
+    row_count: int  # data rows read, with or without problems
+
+
+Converter = Callable[[Cell], Any]
+
+
+def _converter(mapped: MappedColumn) -> Converter:
+    column = mapped.column
+    kinds: dict[Kind, Converter] = {
+        Kind.TEXT: v.parse_text,
+        Kind.NOTE: v.parse_text,
+        Kind.CODE: v.parse_code,
+        Kind.ID: v.parse_id,
+        Kind.INT: lambda raw: v.parse_int(raw, negative=column.negative),
+        Kind.YEN: lambda raw: v.parse_yen(raw, negative=column.negative, scale=mapped.scale),
+        Kind.SCORE: v.parse_score,
+        Kind.DATE: v.parse_date,
+        Kind.DATETIME: v.parse_datetime,
+        Kind.MONTH: v.parse_month,
+        Kind.BOOL: v.parse_bool,
+        Kind.CHOICE: lambda raw: v.parse_choice(raw, column.choices),
+    }
+    return kinds[column.kind]
+
+
+def dataset_for(name: str, table: Table) -> Dataset:
+    """The dataset by name; ``auto`` chooses it from the header row."""
+    if name == "auto":
+        name = detect_dataset(table.headers, header_row=table.header_row)
+    if name not in DATASETS:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    field="dataset", reason=f"must be auto or one of {', '.join(DATASETS)}", value=name
+                )
+            ]
+        )
+    return DATASETS[name]
+
+
+class RowStream:
+    """The data rows of a table parsed one at a time, read once: for files too big to hold parsed.
+
+    Iterating yields the rows without problems; ``problems``, ``company_ids`` and ``row_count``
+    are complete once the iteration has ended. Header problems raise ValidationFailed at once.
+    """
+
+    def __init__(self, dataset: str | Dataset, table: Table, *, company_id: int | None) -> None:
+        self.dataset = dataset if isinstance(dataset, Dataset) else dataset_for(dataset, table)
+        self.columns = match_headers(
+            self.dataset, table.headers, header_row=table.header_row, notes=table.notes
+        )
+        if (
+            self.dataset.company == "required"
+            and self.columns.mapped("company_id") is None
+            and company_id is None
+        ):
+            reason = "is needed: choose the company this file is for, or add a column 会社ID"
+            raise ValidationFailed([FieldProblem(field="company_id", row=table.header_row, reason=reason)])
+        self.table, self.company_id = table, company_id
+        self.problems = Problems()
+        self.company_ids: set[int] = set()
+        self.row_count = 0
+
+    def __iter__(self) -> Iterator[ParsedRow]:
+        ds, columns, company_id = self.dataset, self.columns, self.company_id
+        converters = [(m, _converter(m)) for m in columns.columns]
+        checker = _Duplicates(ds, columns)
+        width = len(self.table.headers) if self.table.format != "xlsx" else None
+        for number, cells in self.table.rows:
+            self.row_count += 1
+            values, problems = _row(number, cells, converters)
+            if width is not None and len(cells) > width and any(not v.is_empty(c) for c in cells[width:]):
+                problems.append(_extra_cells(number, len(cells), width))
+            problems.extend(_company(values, company_id, ds, columns, number))
+            if ds.name == "surveys":
+                values = _with_vas(values)
+            if (duplicate := checker.check(number, values)) is not None:
+                problems.append(duplicate)
+            if problems:
+                for problem in problems:
+                    self.problems.add(problem)
+                continue
+            if "company_id" in values:
+                self.company_ids.add(values["company_id"])
+            yield ParsedRow(number, values)
+        if self.row_count == 0:
+            self.problems.add(FieldProblem(
+                field="file", row=self.table.header_row,
+                reason="has a header row but no data rows below it; add the rows to import",
+            ))  # fmt: skip
+
+
+def parse_rows(dataset: str | Dataset, table: Table, *, company_id: int | None) -> Parsed:
+    """Every data row parsed and held; header problems raise ValidationFailed, row problems are collected.
+
+    ``dataset`` is a name, ``auto`` or a Dataset. ``company_id`` is the company the upload is for:
+    it fills rows of a file without a company column, and a row whose own company column differs
+    is a problem. Reading ``table.rows`` may raise too (see ``Table``). Call
+    ``parsed.problems.raise_if_any()`` once the caller's own checks (the schemas) have added theirs.
+    """
+    stream = RowStream(dataset, table, company_id=company_id)
+    rows = list(stream)
+    return Parsed(stream.dataset, stream.columns, rows, stream.problems, stream.company_ids, stream.row_count)
+
+
+def _row(
+    number: int, cells: list[Cell], converters: list[tuple[MappedColumn, Converter]]
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    values: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for mapped, convert in converters:
+        raw = cells[mapped.index] if mapped.index < len(cells) else None
+        if raw is None or (type(raw) is str and not raw.strip()):  # v.is_empty, inlined: it runs per cell
+            if mapped.column.required:
+                problems.append(FieldProblem(
+                    field=mapped.header, row=number, value=raw,
+                    reason="is empty; this column needs a value in every row",
+                ))  # fmt: skip
+            continue
+        try:
+            values[mapped.column.field] = convert(raw)
+        except ValueError as exc:
+            problems.append(FieldProblem(field=mapped.header, reason=str(exc), row=number, value=raw))
+    return values, problems
+
+
+def _company(
+    values: dict[str, Any], company_id: int | None, dataset: Dataset, columns: ColumnMap, number: int
+) -> list[FieldProblem]:
+    """Fill the upload's company into rows without one; a row naming another company is a problem."""
+    if dataset.company == "none":
+        return []
+    own = values.get("company_id")
+    if own is None and company_id is not None:
+        values["company_id"] = company_id
+    elif own is not None and company_id is not None and own != company_id:
+        return [FieldProblem(
+            field=columns.header_of("company_id"), row=number, value=own,
+            reason=f"is company {own}, but this upload is for company {company_id}; "
+            "upload each company's rows on their own",
+        )]  # fmt: skip
+    elif own is None and dataset.company == "required" and columns.mapped("company_id") is not None:
+        mapped_header = columns.header_of("company_id")
+        return [
+            FieldProblem(field=mapped_header, row=number, reason="is empty; give the company id of this row")
+        ]
+    return []
+
+
+def _extra_cells(number: int, cells: int, width: int) -> FieldProblem:
+    return FieldProblem(
+        field="file",
+        row=number,
+        reason=f"this row has {cells} cells but the header has {width} columns; a value holding a comma "
+        "(1,000) must be in quotes, or the extra cells removed",
+    )
+
+
+def _with_vas(values: dict[str, Any]) -> dict[str, Any]:
+    vas = {name.removeprefix("vas_"): values.pop(name) for name in VAS_FIELDS if name in values}
+    if len(vas) == len(VAS_FIELDS):
+        values["vas"] = vas
+    return values
+
+
+class _Duplicates:
+    """The natural key of each row seen so far, to name both rows when a key repeats."""
+
+    def __init__(self, dataset: Dataset, columns: ColumnMap) -> None:
+        self.dataset, self.columns = dataset, columns
+        self.seen: dict[Hashable, int] = {}
+
+    def _fields(self, values: dict[str, Any]) -> tuple[str, ...]:
+        if self.dataset.name == "surveys" and values.get("response_id"):
+            return ("response_id",)
+        if self.dataset.name == "payments":
+            invoice = "invoice_number" if "invoice_number" in values else "invoice_id"
+            return (invoice, "paid_on", "amount_yen")
+        return self.dataset.key
+
+    def check(self, number: int, values: dict[str, Any]) -> FieldProblem | None:
+        fields = self._fields(values)
+        if any(f not in values for f in fields):
+            return None  # a key cell is empty or wrong: that row already has its problem
+        key = (fields, *(values[f] for f in fields))
+        first = self.seen.setdefault(key, number)
+        if first == number:
+            return None
+        shown = [f for f in fields if f != "company_id" or self.columns.mapped(f) is not None]
+        what = ", ".join(f"{self.columns.header_of(f)} {_shown(values[f])}" for f in shown)
+        return FieldProblem(
+            field=" + ".join(self.columns.header_of(f) for f in shown),
+            row=number,
+            value=what,
+            reason=f"repeats row {first} ({what}); the same key may appear only once in a file",
+        )
+
+
+def _shown(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
