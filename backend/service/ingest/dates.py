@@ -24,6 +24,7 @@ _WESTERN = re.compile(
     r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$",
     re.IGNORECASE,
 )
+_KANJI_SPACES = re.compile(r"\s*(年|月|日|時|分|秒)\s*")
 _KANJI = (("年", "-"), ("月度", "-"), ("月", "-"), ("日", " "), ("時", ":"), ("分", ":"), ("秒", ""))
 _COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})?$")  # 20240401, 202404 (common in exports)
 # Excel's 1900 date system: serial 1 is 1900-01-01, and 60 is 1900-02-29, a day that never was
@@ -56,7 +57,8 @@ def _prepare(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).strip()
     _formula(text)
     text = _western_era(text)
-    # 2024年4月1日 10時30分 → 2024-4-1 10:30; 月度 ("4月度") is the accounting month.
+    # 2024年 4月 1日 10時30分 → 2024-4-1 10:30; 月度 ("4月度") is the accounting month.
+    text = _KANJI_SPACES.sub(r"\1", text)
     for old, new in _KANJI:
         text = text.replace(old, new)
     return text.strip().rstrip("-:").strip()

@@ -123,7 +123,7 @@ def match_headers(
             unit = _unit(column, header)
         except ValueError as exc:
             problems.append(FieldProblem(field=header, reason=str(exc), row=header_row, value=header))
-            continue
+            unit = 1  # the column is there (so not missing), only unusable
         found[column.field] = MappedColumn(position, header, column, default_scale if unit is None else unit)
     problems.extend(_missing(dataset, found, headers, header_row))
     if problems:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from typing import BinaryIO, Literal
 
 from charset_normalizer import from_bytes
@@ -26,6 +27,9 @@ _BINARY = {
 _UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _TEXT_CONTROLS = frozenset(b"\t\n\r\x0c")
 _ISO2022_JP = (b"\x1b$B", b"\x1b$@", b"\x1b(J")  # JIS escapes: 7-bit, so it would pass for UTF-8
+# Python's CP932 decodes bytes 0x80, 0xA0 and 0xFD-0xFF, which Shift_JIS never assigned, to these:
+# a text holding them is not Shift_JIS (it is usually UTF-8 with a damaged byte).
+_CP932_UNASSIGNED = re.compile("[\u0080\uf8f0-\uf8f3]")
 Encoding = Literal["utf-8", "utf-8-sig", "cp932"]
 # Encodings a file may come in by mistake, as users know them; charset-normalizer picks one for the hint.
 _HINTS = {"euc_jp": "EUC-JP", "cp1252": "Windows-1252 (Western European)"}
@@ -69,9 +73,9 @@ def sniff(head: bytes, *, filename: str | None) -> Literal["zip", "text"]:
 
 
 def _looks_utf16(head: bytes) -> bool:
-    """UTF-16 without a byte-order mark: mostly ASCII, so every other byte is NUL."""
-    even, odd = head[0::2], head[1::2]
-    return len(head) >= 8 and (odd.count(0) > len(odd) * 0.6 or even.count(0) > len(even) * 0.6)
+    """UTF-16 without a byte-order mark: the NUL bytes of its ASCII characters all fall on one side."""
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    return max(even, odd) >= 4 and min(even, odd) * 20 <= max(even, odd)
 
 
 def _first_error(stream: BinaryIO, encoding: str) -> int | None:
@@ -81,11 +85,13 @@ def _first_error(stream: BinaryIO, encoding: str) -> int | None:
     offset = 0
     while True:
         chunk = stream.read(_CHUNK)
+        held = len(decoder.getstate()[0])  # bytes of a character cut by the previous chunk
         try:
-            decoder.decode(chunk, final=not chunk)
+            text = decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as exc:
-            # exc.start is within the bytes the decoder held plus this chunk
-            return max(0, offset - len(decoder.getstate()[0]) + exc.start)
+            return max(0, offset - held + exc.start)  # exc.start counts from the held bytes
+        if encoding == "cp932" and (odd := _CP932_UNASSIGNED.search(text)):
+            return offset - held + len(text[: odd.start()].encode(encoding))
         if not chunk:
             return None
         offset += len(chunk)
