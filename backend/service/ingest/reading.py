@@ -99,20 +99,17 @@ def read_table(
         return _table("xlsx", None, worksheet.title, rows, limits)
     encoding = detect_encoding(stream)
     stream.seek(0)
-    delimiter = _delimiter(stream, encoding)
+    delimiter = _delimiter(stream)
     stream.seek(0)
     return _table(
         "tsv" if delimiter == "\t" else "csv", encoding, None, _csv_rows(stream, encoding, delimiter), limits
     )
 
 
-def _delimiter(stream: BinaryIO, encoding: str) -> str:
-    """Tab if the first non-blank line has more tabs than commas, else comma."""
-    for raw in islice(stream, HEADER_SEARCH_ROWS):
-        line = raw.decode(encoding, errors="replace")
-        if line.strip().strip("\ufeff"):
-            return "\t" if line.count("\t") > line.count(",") else ","
-    return ","
+def _delimiter(stream: BinaryIO) -> str:
+    """Tab if the first lines (where the header is) hold more tabs than commas, else comma."""
+    head = b"".join(islice(stream, HEADER_SEARCH_ROWS))  # both bytes are ASCII in UTF-8 and CP932 alike
+    return "\t" if head.count(b"\t") > head.count(b",") else ","
 
 
 def _csv_rows(stream: BinaryIO, encoding: str, delimiter: str) -> Iterator[Row]:

@@ -35,6 +35,7 @@ __all__ = [
 
 MAX_AMOUNT = 10**15  # the schemas' bound on yen; larger figures are typos or unit mistakes
 _PLAIN = re.compile(r"^\d+(?:\.\d+)?$")
+_PLAIN_SCORE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,6})?")
 _PLAIN_INT = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,16})")
 _GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _EXPONENT = re.compile(r"^\d+(?:\.\d+)?e[+-]?\d+$", re.IGNORECASE)
@@ -167,6 +168,11 @@ def parse_yen(raw: object, *, negative: bool = False, scale: int = 1) -> int:
 
 def parse_score(raw: object) -> int | float:
     """A VAS score from 0 to 100 (whole or not)."""
+    if type(raw) is str and _PLAIN_SCORE.fullmatch(raw):  # the common case, without the general parser
+        score = float(raw)
+        if score > 100:
+            raise ValueError("must be a score from 0 to 100")
+        return int(score) if score.is_integer() else score
     value = _number(raw, negative=True, units=("点",))
     if not 0 <= value <= 100:
         raise ValueError("must be a score from 0 to 100")

@@ -73,6 +73,12 @@ def test_tsv_is_sniffed_from_the_header_line() -> None:
     assert _rows(table) == [(2, ["E001", "営業部, 東京"])]
 
 
+def test_tsv_under_a_title_line_without_tabs() -> None:
+    table = read_table("施術記録 2024年4月\n社員番号\t施術者\t備考\nE001\t佐藤\t肩, 首\n".encode("cp932"))
+    assert (table.format, table.encoding, table.header_row) == ("tsv", "cp932", 2)
+    assert _rows(table) == [(3, ["E001", "佐藤", "肩, 首"])]
+
+
 def test_title_rows_above_the_header_are_skipped_and_kept_as_notes() -> None:
     text = "従業員一覧,2024年4月1日現在\n\n社員番号,部署,役職\nE001,営業部,部長\n"
     table = read_table(text.encode("utf-8"))
