@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import get_args
 
 import pytest
 
+from backend.config import Settings
 from backend.database.models import SurveyAnswer, Treatment
 from backend.database.models_sql import FundingStage, InvoiceStatus, PaymentMethod
 from backend.database.schemas_sql import (
@@ -241,3 +243,12 @@ def test_detect_dataset_names_the_candidates_of_an_ambiguous_header() -> None:
 def test_known_header_count() -> None:
     assert known_header_count(["2024年度 アンケート", None, ""]) == 0
     assert known_header_count(["社員番号", "施術前後", "メモ欄", 3]) == 2
+
+
+def test_the_docs_list_every_alias_and_setting() -> None:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "ingest.md").read_text()
+    aliases = [a for d in DATASETS.values() for c in d.columns for a in (f"`{c.field}`", *c.aliases)]
+    assert [a for a in aliases if a not in text] == []
+    settings = [f"WELLNESS_{name.upper()}" for name in Settings.model_fields if name.startswith("ingest_")]
+    assert len(settings) == 4
+    assert [s for s in settings if s not in text] == []
