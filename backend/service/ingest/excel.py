@@ -80,9 +80,14 @@ def open_sheet(
             workbook.close()
             names = ", ".join(ws.title for ws in sheets)
             raise ValidationFailed(
-                [FieldProblem(field="sheet", reason=f"no sheet is named {sheet!r}; the sheets are: {names}",
-                              value=sheet)]
-            )  # fmt: skip
+                [
+                    FieldProblem(
+                        field="sheet",
+                        reason=f"no sheet is named {sheet!r}; the sheets are: {names}",
+                        value=sheet,
+                    )
+                ]
+            )
         chosen = found[0]
     chosen.reset_dimensions()  # the stored dimensions may be wrong; read the rows as they are
     return workbook, chosen

@@ -114,10 +114,14 @@ def match_headers(
                 ignored.append(header)
             continue
         if (first := found.get(column.field)) is not None:
-            problems.append(FieldProblem(
-                field=header, row=header_row, value=header,
-                reason=f"names the same field ({column.field}) as the column {first.header!r}; keep one",
-            ))  # fmt: skip
+            problems.append(
+                FieldProblem(
+                    field=header,
+                    row=header_row,
+                    value=header,
+                    reason=f"names the same field ({column.field}) as the column {first.header!r}; keep one",
+                )
+            )
             continue
         try:
             unit = _unit(column, header)
@@ -137,12 +141,13 @@ def _missing(
     seen = ", ".join(h for h in headers if h.strip()) or "none"
     problems = [
         FieldProblem(
-            field=column.label, row=header_row,
+            field=column.label,
+            row=header_row,
             reason=f"is missing: add a column named {' or '.join(column.aliases[:3])} (columns seen: {seen})",
         )
         for column in dataset.columns
         if column.required and column.field not in found
-    ]  # fmt: skip
+    ]
     for group in dataset.one_of:
         if not any(name in found for name in group):
             labels = " or ".join(dataset.column(name).label for name in group)

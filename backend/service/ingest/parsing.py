@@ -117,10 +117,13 @@ class RowStream:
                 self.company_ids.add(values["company_id"])
             yield ParsedRow(number, values)
         if self.row_count == 0:
-            self.problems.add(FieldProblem(
-                field="file", row=self.table.header_row,
-                reason="has a header row but no data rows below it; add the rows to import",
-            ))  # fmt: skip
+            self.problems.add(
+                FieldProblem(
+                    field="file",
+                    row=self.table.header_row,
+                    reason="has a header row but no data rows below it; add the rows to import",
+                )
+            )
 
 
 def parse_rows(dataset: str | Dataset, table: Table, *, company_id: int | None) -> Parsed:
@@ -145,10 +148,14 @@ def _row(
         raw = cells[mapped.index] if mapped.index < len(cells) else None
         if raw is None or (type(raw) is str and not raw.strip()):  # v.is_empty, inlined: it runs per cell
             if mapped.column.required:
-                problems.append(FieldProblem(
-                    field=mapped.header, row=number, value=raw,
-                    reason="is empty; this column needs a value in every row",
-                ))  # fmt: skip
+                problems.append(
+                    FieldProblem(
+                        field=mapped.header,
+                        row=number,
+                        value=raw,
+                        reason="is empty; this column needs a value in every row",
+                    )
+                )
             continue
         try:
             values[mapped.column.field] = convert(raw)
@@ -167,11 +174,15 @@ def _company(
     if own is None and company_id is not None:
         values["company_id"] = company_id
     elif own is not None and company_id is not None and own != company_id:
-        return [FieldProblem(
-            field=columns.header_of("company_id"), row=number, value=own,
-            reason=f"is company {own}, but this upload is for company {company_id}; "
-            "upload each company's rows on their own",
-        )]  # fmt: skip
+        return [
+            FieldProblem(
+                field=columns.header_of("company_id"),
+                row=number,
+                value=own,
+                reason=f"is company {own}, but this upload is for company {company_id}; "
+                "upload each company's rows on their own",
+            )
+        ]
     elif own is None and dataset.company == "required" and columns.mapped("company_id") is not None:
         mapped_header = columns.header_of("company_id")
         return [

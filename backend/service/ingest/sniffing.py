@@ -73,9 +73,14 @@ def sniff(head: bytes, *, filename: str | None) -> Literal["zip", "text"]:
 
 
 def _looks_utf16(head: bytes) -> bool:
-    """UTF-16 without a byte-order mark: the NUL bytes of its ASCII characters all fall on one side."""
+    """UTF-16 without a byte-order mark: the NUL bytes of its ASCII characters all fall on one side,
+    and it decodes into printable text."""
     even, odd = head[0::2].count(0), head[1::2].count(0)
-    return max(even, odd) >= 4 and min(even, odd) * 20 <= max(even, odd)
+    if max(even, odd) < 4 or min(even, odd) * 20 > max(even, odd):
+        return False
+    text = head[: len(head) // 2 * 2].decode("utf-16-le" if odd > even else "utf-16-be", errors="replace")
+    printable = sum(1 for char in text if char.isprintable() or char in "\t\r\n")
+    return printable >= len(text) * 0.95
 
 
 def _first_error(stream: BinaryIO, encoding: str) -> int | None:

@@ -163,6 +163,10 @@ def test_empty_files() -> None:
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "x.csv is an old-format Excel file (.xls)"),
         (b"\x7fELF" + random.Random(1).randbytes(600), "x.csv is not text (it holds binary data)"),
         (b"col\x01\x02\x03\x04\x05,b\n" * 3, "x.csv is not text (it holds binary data)"),  # control bytes
+        (
+            b"\x01\x00\x02\x00\x03\x00\x04\x00\x05\x00" * 20,
+            "x.csv is not text",
+        ),  # NULs on one side, not UTF-16
         (b"PK\x03\x04 not really a zip", "x.csv is a damaged ZIP archive"),
     ],
 )
