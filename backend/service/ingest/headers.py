@@ -96,13 +96,18 @@ class ColumnMap:
 
 
 def match_headers(
-    dataset: Dataset, headers: Sequence[str], *, header_row: int | None = None, notes: Sequence[str] = ()
+    dataset: Dataset | str,
+    headers: Sequence[str],
+    *,
+    header_row: int | None = None,
+    notes: Sequence[str] = (),
 ) -> ColumnMap:
     """Map a header row to the dataset's fields, or raise ValidationFailed listing every header problem.
 
     ``notes`` are the texts above the header row (a title such as ``(単位:千円)`` scales yen columns
     whose header has no unit of its own).
     """
+    dataset = DATASETS[dataset] if isinstance(dataset, str) else dataset
     index, default_scale = _INDEX[dataset.name], yen_scale(notes) or 1
     problems: list[FieldProblem] = []
     found: dict[str, MappedColumn] = {}

@@ -101,6 +101,7 @@ def test_aliases_in_japanese_and_english() -> None:
     ]
     assert columns.header_of("revenue_yen") == "売上"
     assert columns.header_of("company_id") == "会社ID"  # not in the file: the label
+    assert match_headers("financial_statements", FS_HEADER).dataset is FS
 
 
 def test_unknown_columns_are_ignored_and_reported() -> None:
