@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from functools import cache
 from typing import Annotated, Any, NotRequired, cast
@@ -53,25 +53,46 @@ def copy_rows(
         valid = _row_adapter(schema).validate_python(data)
     except ValidationError as exc:
         raise from_pydantic(exc, row_offset=first_row) from exc
-    columns = list(schema.model_fields)
     if unique:
         _reject_repeats(valid, unique, first_row)
+    return copy_validated(
+        session,
+        model=model,
+        columns=list(schema.model_fields),
+        rows=valid,
+        row_numbers=range(first_row, first_row + len(valid)),
+    )
+
+
+def copy_validated(
+    session: Session,
+    *,
+    model: type[Base],
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    row_numbers: Sequence[int],
+) -> int:
+    """COPY rows their Create schema has already validated (``columns`` of each), in one savepoint
+    with one audit entry; a database refusal names the row by its number in ``row_numbers``."""
+    if not rows:
+        return 0
     table = model.__table__
     table_name = model.__tablename__
     values = operator.itemgetter(*columns)
+    single = len(columns) == 1
     statement = f"COPY {table_name} ({', '.join(columns)}) FROM STDIN"  # names come from the model
     try:
         with session.begin_nested():
             cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
             with cursor.copy(statement) as copy:
-                for row in valid:
-                    copy.write_row(values(row))
+                for row in rows:
+                    copy.write_row((values(row),) if single else values(row))
             audit.record(
                 session,
                 action="bulk_create",
                 table=table_name,
                 entity_id=None,
-                changes={"rows": len(valid), "fields": columns},
+                changes={"rows": len(rows), "fields": list(columns)},
             )
     except (DBAPIError, psycopg.Error) as exc:
         error = translate(exc, columns=[c.key for c in table.columns])
@@ -79,13 +100,14 @@ def copy_rows(
             raise
         index = _failed_line(exc)
         if index is None and isinstance(error, Conflict):
-            index = _row_with_key(valid, error.details.get("fields") or [], error.details.get("values"))
+            index = _row_with_key(rows, error.details.get("fields") or [], error.details.get("values"))
         if index is not None:
-            error.details["row"] = index + first_row
-            error.message = f"row {index + first_row}: {error.message}"
+            number = row_numbers[index]
+            error.details["row"] = number
+            error.message = f"row {number}: {error.message}"
             error.args = (error.message,)
         raise error from exc
-    return len(valid)
+    return len(rows)
 
 
 _COPY_LINE = re.compile(r"COPY \w+, line (\d+)")
@@ -99,7 +121,7 @@ def _failed_line(exc: Exception) -> int | None:
     return int(m.group(1)) - 1 if m else None
 
 
-def _row_with_key(rows: list[dict[str, Any]], key: list[str], values: object) -> int | None:
+def _row_with_key(rows: Sequence[Mapping[str, Any]], key: list[str], values: object) -> int | None:
     """The index of the first row whose ``key`` columns print as ``values`` (foreign-key clashes,
     which PostgreSQL checks after the COPY and reports without a line number)."""
     if not key or any(k not in rows[0] for k in key):
