@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi import params as params_module
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -50,11 +51,13 @@ async def _wellness_error(request: Request, exc: Exception) -> JSONResponse:
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    if _body_is_not_json(request, errors):
+    expected = _expected_media_type(request)
+    if _body_is_not(expected, request, errors):
+        how = "as multipart/form-data (a file upload)" if expected == _FORM else "as JSON"
         return answer(
             UnsupportedMediaType(
-                "Send the request body as JSON with the header Content-Type: application/json.",
-                details={"content_type": request.headers.get("content-type")},
+                f"Send the request body {how}, with the header Content-Type: {expected}.",
+                details={"content_type": request.headers.get("content-type"), "expected": expected},
             )
         )
     return answer(ValidationFailed([_problem(error) for error in errors]))
@@ -108,8 +111,20 @@ def _problem(error: dict[str, Any]) -> FieldProblem:
     return FieldProblem(field=field, reason=reason, value=value)
 
 
-def _body_is_not_json(request: Request, errors: Sequence[Any]) -> bool:
-    """A body sent as something other than JSON (FastAPI then validates the raw bytes)."""
+_JSON, _FORM = "application/json", "multipart/form-data"
+
+
+def _expected_media_type(request: Request) -> str:
+    """What the route reads its body as: a form (it takes files or form fields) or JSON."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    params = getattr(dependant, "body_params", []) if dependant is not None else []
+    is_form = any(isinstance(getattr(p, "field_info", None), params_module.Form) for p in params)
+    return _FORM if is_form else _JSON
+
+
+def _body_is_not(expected: str, request: Request, errors: Sequence[Any]) -> bool:
+    """A body sent as something other than the route reads (FastAPI then validates nothing useful)."""
     if not any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors):
         return False
     raw = request.headers.get("content-type")
@@ -117,6 +132,8 @@ def _body_is_not_json(request: Request, errors: Sequence[Any]) -> bool:
         return request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
     header = email.message.Message()
     header["content-type"] = raw
+    if expected == _FORM:
+        return header.get_content_type() not in (_FORM, "application/x-www-form-urlencoded")
     subtype = header.get_content_subtype()
     return not (
         header.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))

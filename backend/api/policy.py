@@ -94,6 +94,8 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("GET",     "/chats/{id}",                           STAFF,     True),
     ("PATCH",   "/chats/{id}",                           STAFF,     True),
     ("DELETE",  "/chats/{id}",                           STAFF,     True),
+    ("POST",    "/ingest/files",                         STAFF,     True),
+    ("GET",     "/ingest/jobs/{job_id}",                 STAFF,     False),
 )
 # fmt: on
 

@@ -25,12 +25,14 @@ from backend.database.documents.port import (
     Document,
     DocumentStore,
     Transaction,
+    WriteBatch,
     validated_write,
 )
 from backend.database.models import (
     AnalyticsCacheEntry,
     ChatMessage,
     Consultation,
+    IngestJob,
     LoginThrottle,
     Report,
     Treatment,
@@ -46,6 +48,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+GET_ALL_CHUNK = 300
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 
@@ -99,6 +102,15 @@ class DocumentRepository(Generic[ModelT]):
         """The document ``doc_id``, or None when there is none."""
         doc = store.get(child_path(self.collection, doc_id))
         return None if doc is None else self._read(doc)
+
+    def find_many(self, store: DocumentStore, doc_ids: Sequence[str]) -> builtins.list[ModelT | None]:
+        """The documents ``doc_ids`` in one round trip per 300, in the order asked; None for a missing one."""
+        paths = [child_path(self.collection, doc_id) for doc_id in doc_ids]
+        found: builtins.list[ModelT | None] = []
+        for start in range(0, len(paths), GET_ALL_CHUNK):
+            docs = store.get_all(paths[start : start + GET_ALL_CHUNK])
+            found += [None if doc is None else self._read(doc) for doc in docs]
+        return found
 
     def list(
         self,
@@ -159,6 +171,12 @@ class DocumentRepository(Generic[ModelT]):
     def count(self, store: DocumentStore, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
         """How many documents match ``conditions``."""
         return store.count(self.collection, conditions=conditions)
+
+    def set_in(self, batch: WriteBatch, doc_id: str, data: ModelT | Mapping[str, Any]) -> ModelT:
+        """Add the whole document ``doc_id`` (validated) to ``batch``, written when the batch commits."""
+        model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
+        batch.set(child_path(self.collection, doc_id), model.model_dump())
+        return model
 
     def upsert(
         self, store: DocumentStore, doc_id: str, change: Callable[[ModelT | None], ModelT | None]
@@ -264,6 +282,9 @@ analytics = DocumentRepository(
     AnalyticsCacheEntry, category=DataCategory.ANALYTICS_CACHE, order_by="-computed_at"
 )
 sessions = DocumentRepository(UserSession, category=DataCategory.USER_SESSION, order_by="-created_at")
+ingest_jobs = DocumentRepository(
+    IngestJob, category=DataCategory.INGESTION, order_by="-created_at", collection="ingest_jobs"
+)
 login_attempts = DocumentRepository(
     LoginThrottle, category=DataCategory.USER_SESSION, order_by="updated_at", collection="login_attempts"
 )

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import ColumnElement, Row, bindparam, func, select
+from sqlalchemy import ColumnElement, Row, bindparam, func, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from backend.database import audit
 from backend.database import schemas_sql as s
 from backend.database.bulk_sql import copy_rows
 from backend.database.models_sql import (
@@ -38,6 +39,7 @@ T = TypeVar("T")
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+_KEYS_PER_QUERY = 5_000
 
 # The rows of a table that belong to any of the given companies.
 CompanyScope = Callable[[Collection[int]], ColumnElement[bool]]
@@ -158,6 +160,56 @@ class Repository(Generic[M]):
         more = len(rows) > limit
         items = rows[:limit]
         return Page(items=items, next_after=items[-1].id if more else None)
+
+    def rows_by_key(
+        self, session: Session, key: tuple[str, ...], values: Iterable[tuple[Any, ...]]
+    ) -> dict[tuple[Any, ...], Row[Any]]:
+        """The rows whose ``key`` columns equal one of ``values``, keyed by those values."""
+        self._equals(dict.fromkeys(key))  # the same check of column names
+        table = self.model.__table__
+        columns = [table.c[k] for k in key]
+        wanted = builtins.list(dict.fromkeys(values))
+        found: dict[tuple[Any, ...], Row[Any]] = {}
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            chunk = wanted[start : start + _KEYS_PER_QUERY]
+            condition = (
+                columns[0].in_([v[0] for v in chunk]) if len(key) == 1 else tuple_(*columns).in_(chunk)
+            )
+            for row in session.connection().execute(select(table).where(condition)):
+                found[tuple(getattr(row, k) for k in key)] = row
+        return found
+
+    def update_many(self, session: Session, changes: Sequence[tuple[int, Mapping[str, Any]]]) -> int:
+        """Set columns of many rows by id (values already validated), with one audit entry."""
+        if not changes:
+            return 0
+        table = self.model.__table__
+        groups: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
+        for entity_id, columns in changes:
+            groups.setdefault(tuple(sorted(columns)), []).append({"_id": entity_id, **columns})
+        try:
+            with session.begin_nested():
+                for names, params in groups.items():
+                    statement = (
+                        update(self.model)
+                        .where(table.c.id == bindparam("_id"))
+                        .values({name: bindparam(name) for name in names})
+                    )
+                    session.connection().execute(statement, params)
+                fields = sorted({name for names in groups for name in names})
+                audit.record(
+                    session,
+                    action="bulk_update",
+                    table=self.table,
+                    entity_id=None,
+                    changes={"rows": len(changes), "fields": fields},
+                )
+        except DBAPIError as exc:
+            error = translate(exc, columns=self.columns)
+            if error is None:
+                raise
+            raise error from exc
+        return len(changes)
 
     def update(
         self, session: Session, entity_id: int, *, data: BaseModel | Mapping[str, Any], within: Within = None

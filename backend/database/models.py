@@ -201,6 +201,37 @@ class LoginThrottle(_Document):
     updated_at: Timestamp
 
 
+class IngestJob(_Document):
+    """The import of one file into a document dataset (``ingest_jobs``): what is written so far.
+
+    Its batches are written together with this record, so ``written`` is exactly the number of the
+    file's rows (in file order) that are stored; an interrupted import resumes from there.
+    """
+
+    dataset: Label
+    company_id: Id | None = None
+    filename: Name | None = None
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    status: Literal["running", "done", "failed"]
+    rows: Count
+    written: Count
+    inserted: Count
+    updated: Count
+    unchanged: Count
+    error: LongText | None = None
+    created_by: Id
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @field_validator("written")
+    @classmethod
+    def _within_rows(cls, value: int, info: ValidationInfo) -> int:
+        rows = info.data.get("rows")
+        if rows is not None and value > rows:
+            raise ValueError("cannot exceed rows")
+        return value
+
+
 class Vas(BaseModel):
     """VAS scores 0–100: the five dimensions, plus at most ten extra ones (``sleep``...)."""
 

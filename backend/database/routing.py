@@ -28,6 +28,7 @@ class DataCategory(enum.StrEnum):
     SURVEY = "survey"
     TREATMENT = "treatment"
     REPORT = "report"
+    INGESTION = "ingestion"  # data input's own records: import jobs, Google Forms and their deliveries
 
     @classmethod
     def parse(cls, value: DataCategory | str) -> DataCategory:
@@ -61,4 +62,5 @@ ROUTES: dict[DataCategory, Route] = {
     DataCategory.SURVEY: Route(DatabaseType.FIRESTORE, ("consultations",)),
     DataCategory.TREATMENT: Route(DatabaseType.FIRESTORE, ("treatments",)),
     DataCategory.REPORT: Route(DatabaseType.FIRESTORE, ("reports",)),
+    DataCategory.INGESTION: Route(DatabaseType.FIRESTORE, ("ingest_jobs", "google_forms", "form_deliveries")),
 }

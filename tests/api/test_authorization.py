@@ -122,19 +122,30 @@ CHANGES = {
 }
 
 
-def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any] | None]:
-    """The URL and JSON body that exercise ``rule`` for ``case``."""
+EMPLOYEES_CSV = "社員番号,部署\nN-1,開発\n".encode()
+
+
+def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any]]:
+    """The URL and the request's body (``json``, or ``files`` and ``data``) that exercise ``rule``."""
     path = rule.path
     resource = path.split("/")[3]
+    if (rule.method, path) == ("POST", "/api/v1/ingest/files"):
+        company = _company(world, case)
+        form = {"dataset": "employees", "company_id": str(company.id if company else MISSING_ID)}
+        return path, {"files": {"file": ("employees.csv", EMPLOYEES_CSV, "text/csv")}, "data": form}
     if not rule.tenant:
-        url = path.replace("{user_id}", str(world.subject.id)).replace("{company_id}", str(world.own.id))
+        url = (
+            path.replace("{user_id}", str(world.subject.id))
+            .replace("{company_id}", str(world.own.id))
+            .replace("{job_id}", world.job_id)
+        )
         body = {
             ("POST", "/api/v1/companies"): {"name": "新会社"},
             ("POST", "/api/v1/users"): {"email": "new.user@example.jp", "role": "analyst"},
             ("PATCH", "/api/v1/users/{user_id}"): {"display_name": "改名"},
             ("POST", "/api/v1/users/{user_id}/grants"): {"company_id": world.other.id},
         }.get((rule.method, path))
-        return url, body
+        return url, {"json": body}
     company = _company(world, case)
     if "{id}" in path:
         missing = MISSING_DOC if resource in ("treatments", "surveys", "chats") else MISSING_ID
@@ -144,7 +155,7 @@ def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any
     else:
         url = path
     body = {"POST": _new_row(resource, world, case), "PATCH": CHANGES.get(resource)}.get(rule.method)
-    return url, body
+    return url, {"json": body}
 
 
 # What must go before a row can: payments keep their invoice, invoices their company, and documents
@@ -178,5 +189,5 @@ def test_matrix(api: Api, world: World, rule: Rule, role: str, case: str) -> Non
     if rule.method == "DELETE" and resource in DEPENDANTS and case in ("own", "other"):
         _remove_dependants(api, resource, _company(world, case))
     url, body = request_for(rule, case, world)
-    response = api.client.request(rule.method, url, json=body, headers=world.headers(role))
+    response = api.client.request(rule.method, url, headers=world.headers(role), **body)
     assert response.status_code == expected(rule, role, case), response.text

@@ -1,0 +1,136 @@
+"""Writing a document dataset under an ingestion job, a batch at a time, resumable.
+
+The job (``ingest_jobs``) is keyed by the file's SHA-256, its dataset and company, so uploading the
+same file again finds it. Each batch writes up to 499 documents and the job's progress in one atomic
+commit: ``written`` is always exactly the number of the file's rows (in file order) that are stored.
+An import that stopped (a failed batch, a killed server) resumes from there when the same file is
+uploaded again; document ids come from the natural key, so nothing is ever written twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+from pydantic import BaseModel
+
+from backend.database import audit, crud
+from backend.database.documents.port import MAX_BATCH_WRITES
+from backend.database.models import IngestJob
+from backend.errors import WellnessError
+from backend.service.context import Context
+from backend.service.ingest.schemas import Counts, JobPublic
+from backend.service.ingest.targets import DocumentTarget
+
+BATCH_ROWS = MAX_BATCH_WRITES - 1  # one write of each batch is the job's progress
+
+
+def write(
+    ctx: Context,
+    target: DocumentTarget,
+    dataset: str,
+    valid: Sequence[tuple[int, BaseModel]],
+    *,
+    source: BinaryIO | bytes,
+    filename: str | None = None,
+    company_id: int | None,
+) -> tuple[str, Counts]:
+    """Write every validated row; answers the job id and the counts of this run."""
+    store, repo = ctx.store, target.repo
+    digest = _sha256(source)
+    job_id = job_id_for(digest, dataset, company_id)
+    job = crud.ingest_jobs.find(store, job_id)
+    now = datetime.now(UTC)
+    if job is None or job.status == "done" or job.rows != len(valid):
+        job = IngestJob(
+            dataset=dataset, company_id=company_id, filename=filename[:200] if filename else None,
+            sha256=digest, status="running", rows=len(valid), written=0, inserted=0, updated=0,
+            unchanged=0, created_by=ctx.viewer.user_id, created_at=now, updated_at=now,
+        )  # fmt: skip
+    else:  # resume an import that stopped: its first ``written`` rows are stored
+        job = job.model_copy(update={"status": "running", "error": None, "updated_at": now})
+    audit.record(
+        ctx.session,
+        action="import",
+        table=repo.collection,
+        entity_id=job_id,
+        changes={"rows": len(valid), "resumed_at_row": job.written},
+    )
+    crud.ingest_jobs.upsert(store, job_id, lambda _: job)
+    try:
+        for start in range(job.written, len(valid), BATCH_ROWS):
+            job = _write_batch(ctx, target, dataset, job_id, job, valid[start : start + BATCH_ROWS])
+    except WellnessError as exc:
+        failed = job.model_copy(
+            update={"status": "failed", "error": exc.message[:5000], "updated_at": _now()}
+        )
+        crud.ingest_jobs.upsert(store, job_id, lambda _: failed)
+        raise
+    done = job.model_copy(update={"status": "done", "updated_at": _now()})
+    crud.ingest_jobs.upsert(store, job_id, lambda _: done)
+    return job_id, Counts(
+        rows=done.rows, inserted=done.inserted, updated=done.updated, unchanged=done.unchanged
+    )
+
+
+def _write_batch(
+    ctx: Context,
+    target: DocumentTarget,
+    dataset: str,
+    job_id: str,
+    job: IngestJob,
+    rows: Sequence[tuple[int, BaseModel]],
+) -> IngestJob:
+    """One atomic commit: the new and changed documents of ``rows``, and the job's progress."""
+    repo = target.repo
+    documents = [(target.document_id(dataset, model.model_dump()), model) for _, model in rows]
+    stored = repo.find_many(ctx.store, [doc_id for doc_id, _ in documents])
+    inserted = updated = unchanged = 0
+    batch = ctx.store.batch()
+    for (doc_id, model), before in zip(documents, stored, strict=True):
+        if before is None:
+            inserted += 1
+        elif before == model:
+            unchanged += 1
+            continue
+        else:
+            updated += 1
+        repo.set_in(batch, doc_id, model)
+    progress = job.model_copy(
+        update={
+            "written": job.written + len(rows),
+            "inserted": job.inserted + inserted,
+            "updated": job.updated + updated,
+            "unchanged": job.unchanged + unchanged,
+            "updated_at": _now(),
+        }
+    )
+    crud.ingest_jobs.set_in(batch, job_id, progress)
+    batch.commit()
+    return progress
+
+
+def job_id_for(sha256: str, dataset: str, company_id: int | None) -> str:
+    """The job of one file's content imported as one dataset for one company."""
+    return hashlib.sha256(f"{sha256}|{dataset}|{company_id}".encode()).hexdigest()[:32]
+
+
+def get(ctx: Context, job_id: str) -> JobPublic:
+    """A job, for the user watching it; NotFound when there is none."""
+    job = crud.ingest_jobs.get(ctx.store, job_id)
+    return JobPublic.model_validate({"id": job_id, **job.model_dump()})
+
+
+def _sha256(source: BinaryIO | bytes) -> str:
+    if isinstance(source, bytes):
+        return hashlib.sha256(source).hexdigest()
+    source.seek(0)
+    digest = hashlib.file_digest(source, "sha256").hexdigest()  # type: ignore[arg-type]
+    source.seek(0)
+    return digest
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
