@@ -163,8 +163,8 @@ class FirestoreDocumentStore(StoreWrites):
                 self.client.document(start_after.path), self._out(start_after.data), True, None, None, None
             )
             q = q.start_after(snapshot)
-        elif start_after is not None:
-            q = q.start_after({k: self._out(v) for k, v in start_after.items()})
+        elif query.start_after is not None:  # field values, already in the order of effective_orders
+            q = q.start_after([self._out(v) for v in query.start_after])
         return q
 
     def query(

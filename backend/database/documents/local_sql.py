@@ -15,7 +15,13 @@ from typing import Any
 from backend.database.documents import values as v
 from backend.database.documents.local_codec import BYTES, FLOAT, GEO, REF, TS, timestamp_text
 from backend.database.documents.paths import FieldPath
-from backend.database.documents.query import Condition, Query
+from backend.database.documents.query import (
+    LIST_OPERATORS,
+    Condition,
+    Query,
+    list_operands,
+    matches_nothing,
+)
 
 SLASH_KEY = "\x01"  # references order segment by segment: '/' is replaced by a character below all
 
@@ -155,11 +161,12 @@ def condition_sql(sql: Sql, c: Condition) -> str:
     field = Accessor(sql, c.field)
     if c.op == "==":
         return field.equals(c.value)
+    if c.op in LIST_OPERATORS and matches_nothing(c):
+        return "0"
     if c.op == "in":
-        alternatives = [field.equals(x) for x in c.value if x is not None]
-        return "(" + " OR ".join(alternatives) + ")" if alternatives else "0"
+        return "(" + " OR ".join(field.equals(x) for x in list_operands(c)) + ")"
     if c.op in ("array-contains", "array-contains-any"):
-        operands = [c.value] if c.op == "array-contains" else c.value
+        operands = [c.value] if c.op == "array-contains" else list_operands(c)
         element = Accessor(sql, None)
         any_element = " OR ".join(element.equals(x) for x in operands)
         array = json_path(c.field)
@@ -169,8 +176,8 @@ def condition_sql(sql: Sql, c: Condition) -> str:
     if c.op == "!=":
         return f"({present} AND NOT COALESCE({field.equals(c.value)}, 0))" if c.value is not None else present
     if c.op == "not-in":
-        listed = " OR ".join(field.equals(x) for x in c.value)
-        return f"({present} AND NOT COALESCE(({listed}), 0))"
+        listed = " OR ".join(field.equals(x) for x in list_operands(c))
+        return f"({present} AND NOT COALESCE(({listed}), 0))" if listed else present
     return field.compare(c.op, c.value)
 
 

@@ -145,11 +145,50 @@ def _check_operand(where: str, op: str, value: Any) -> None:
     else:
         items = [value]
     for item in items:
-        if is_sentinel(item):
-            raise _bad(f"{where}.value", f"{item!r} can only be written, not queried")
-        check_value(item, [f"{where}.value"], 1)
-    if op in RANGE and (value is None or (isinstance(value, float) and math.isnan(value))):
-        raise _bad(f"{where}.value", "only '==' and '!=' can compare with None or NaN", str(value))
+        check_query_value(f"{where}.value", item)
+    if op not in ("==", "!=") and op not in LIST_OPERATORS and is_null_or_nan(value):
+        # Google's client refuses these (array-contains too); the server could not answer them
+        reason = f"only '==' and '!=' can compare with None or NaN, not '{op}'"
+        raise _bad(f"{where}.value", reason, str(value))
+
+
+def check_query_value(where: str, value: Any) -> None:
+    """A value a query can hold (a condition's operand or a cursor's): storable, and no write sentinel
+    at any depth (SERVER_TIMESTAMP, DELETE_FIELD and Increment only mean something in a write)."""
+    if _holds_sentinel(value):
+        raise _bad(where, "SERVER_TIMESTAMP, DELETE_FIELD and Increment can only be written, not queried")
+    check_value(value, [where], 1)
+
+
+def _holds_sentinel(value: Any) -> bool:
+    if is_sentinel(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds_sentinel(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_sentinel(v) for v in value)
+    return False
+
+
+def is_null_or_nan(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def list_operands(condition: Condition) -> list[Any]:
+    """The elements of an 'in', 'not-in' or 'array-contains-any' list that can match anything.
+
+    Firestore (the emulator is the referee) never matches a None or NaN listed at the top level of
+    these lists, though nested inside an array or map they compare as usual; and a None in a
+    'not-in' list makes the whole condition match nothing (see ``matches_nothing``).
+    """
+    return [x for x in condition.value if not is_null_or_nan(x)]
+
+
+def matches_nothing(condition: Condition) -> bool:
+    """Whether the condition can match no document at all, whatever the data."""
+    if condition.op == "not-in":
+        return any(x is None for x in condition.value)
+    return condition.op in ("in", "array-contains-any") and not list_operands(condition)
 
 
 def _check_combination(conditions: tuple[Condition, ...]) -> None:
@@ -219,6 +258,13 @@ def _cursor(query: Query, start_after: Any) -> tuple[Any, ...]:
 
     orders = query.effective_orders
     if isinstance(start_after, Document):
+        parent = start_after.path.rpartition("/")[0]
+        if parent != query.collection:
+            raise _bad(
+                "start_after",
+                f"the document {start_after.path} is not in {query.collection}; "
+                "pass a document from this query's own results",
+            )
         values = []
         for order in orders:
             found, value = lookup(start_after.data, order.field)
@@ -227,15 +273,19 @@ def _cursor(query: Query, start_after: Any) -> tuple[Any, ...]:
                     "start_after", f"the document has no field {order.name}, which the query orders by"
                 )
             values.append(value)
-        return (*values, start_after.id)
-    if isinstance(start_after, Mapping):
+        cursor = (*values, start_after.id)
+    elif isinstance(start_after, Mapping):
+        if not orders:
+            raise _bad("start_after", "a cursor of field values needs order_by (or pass a document)")
         missing = [o.name for o in orders if o.name not in start_after]
-        if missing or not orders:
-            raise _bad(
-                "start_after", "give a value for every ordered field: " + ", ".join(missing or ["(none)"])
-            )
-        return tuple(start_after[o.name] for o in orders)
-    raise _bad("start_after", "must be a document from the previous page or a mapping of ordered fields")
+        if missing:
+            raise _bad("start_after", "give a value for every ordered field: " + ", ".join(missing))
+        cursor = tuple(start_after[o.name] for o in orders)
+    else:
+        raise _bad("start_after", "must be a document from the previous page or a mapping of ordered fields")
+    for order, value in zip(orders, cursor, strict=False):
+        check_query_value(f"start_after.{order.name}", value)
+    return cursor
 
 
 # --- evaluation in Python (the embedded store's reference semantics) -------------------------
@@ -259,18 +309,21 @@ def matches(data: Mapping[str, Any], condition: Condition) -> bool:
     op, operand = condition.op, condition.value
     if op == "==":
         return equal(value, operand)
+    if op in LIST_OPERATORS and matches_nothing(condition):
+        return False
     if op == "in":
-        return any(x is not None and equal(value, x) for x in operand)
+        return any(equal(value, x) for x in list_operands(condition))
     if op == "array-contains":
         return isinstance(value, list) and any(equal(item, operand) for item in value)
     if op == "array-contains-any":
-        return isinstance(value, list) and any(equal(item, x) for item in value for x in operand)
+        wanted = list_operands(condition)
+        return isinstance(value, list) and any(equal(item, x) for item in value for x in wanted)
     if value is None or rank(value) == NULL:
         return False  # '!=', 'not-in' and ranges never match null
     if op == "!=":
         return not equal(value, operand)
     if op == "not-in":
-        return not any(equal(value, x) for x in operand)
+        return not any(equal(value, x) for x in list_operands(condition))
     if rank(value) != rank(operand):
         return False
     c = compare(value, operand)
