@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from google.api_core import exceptions as gexc
-from google.auth.exceptions import DefaultCredentialsError
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from backend.database.documents.indexes import IndexRegistry, MissingIndex
+from backend.database.documents.firestore_errors import errors
+from backend.database.documents.indexes import IndexRegistry
 from backend.database.documents.paths import document_path, parse_field_path
 from backend.database.documents.port import (
     Document,
@@ -28,48 +26,16 @@ from backend.database.documents.port import (
     TransactionMisuse,
     Write,
     WriteMethods,
+    WriteSequence,
 )
 from backend.database.documents.query import Query
 from backend.database.documents.values import DELETE_FIELD, SERVER_TIMESTAMP, GeoPoint, Increment, Reference
 from backend.database.routing import DatabaseType
-from backend.errors import Conflict, FieldProblem, Forbidden, NotFound, Unavailable, ValidationFailed
+from backend.errors import WellnessError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 _CLIENT_OPS = {"array-contains": "array_contains", "array-contains-any": "array_contains_any"}
-
-
-@contextmanager
-def _errors(what: str) -> Iterator[None]:
-    """Google's exceptions as the project's errors."""
-    try:
-        yield
-    except gexc.NotFound as exc:
-        raise NotFound(f"{what}: not found.", details={"reason": exc.message}) from exc
-    except gexc.AlreadyExists as exc:
-        raise Conflict(f"{what}: already exists.", details={"reason": exc.message}) from exc
-    except gexc.InvalidArgument as exc:
-        raise ValidationFailed([FieldProblem("document", str(exc.message))]) from exc
-    except gexc.FailedPrecondition as exc:
-        raise MissingIndex(
-            f"{what}: Firestore refused the query ({exc.message}). Deploy the indexes "
-            "(wellness db indexes --export firestore.indexes.json)."
-        ) from exc
-    except gexc.PermissionDenied as exc:
-        raise Forbidden(
-            f"{what}: Firestore denied access ({exc.message}); check the service account."
-        ) from exc
-    except gexc.Aborted as exc:
-        raise Conflict(f"{what}: gave up because of contention with other writes; try again.") from exc
-    except ValueError as exc:
-        if not str(exc).startswith("Failed to commit transaction"):  # the client's "too many attempts"
-            raise
-        raise Conflict(f"{what}: gave up because of contention with other writes; try again.") from exc
-    except (gexc.GoogleAPIError, DefaultCredentialsError) as exc:
-        raise Unavailable(
-            f"{what}: Firestore is unreachable ({exc}). Check GOOGLE_CLOUD_PROJECT and the "
-            "credentials, or FIRESTORE_EMULATOR_HOST for the emulator."
-        ) from exc
 
 
 class FirestoreDocumentStore(StoreWrites):
@@ -82,7 +48,7 @@ class FirestoreDocumentStore(StoreWrites):
         self, *, project: str | None = None, database: str = "(default)", indexes: IndexRegistry | None = None
     ) -> None:
         self.indexes = indexes or IndexRegistry()
-        with _errors("Opening Firestore"):
+        with errors("Opening Firestore"):
             self.client = firestore.Client(project=project, database=database)
 
     # --- values --------------------------------------------------------------------------------
@@ -144,7 +110,7 @@ class FirestoreDocumentStore(StoreWrites):
 
     def get(self, path: str) -> Document | None:
         doc = document_path(path)
-        with _errors(f"Reading {doc.path}"):
+        with errors(f"Reading {doc.path}"):
             snapshot = self.client.document(doc.path).get()
         return self._document(snapshot) if snapshot.exists else None
 
@@ -179,12 +145,12 @@ class FirestoreDocumentStore(StoreWrites):
         query = self.indexes.query(
             collection, conditions=conditions, order_by=order_by, limit=limit, start_after=start_after
         )
-        with _errors(f"Querying {collection}"):
+        with errors(f"Querying {collection}"):
             return [self._document(s) for s in self._client_query(query, start_after).stream()]
 
     def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
         query = self.indexes.query(collection, conditions=conditions)
-        with _errors(f"Counting {collection}"):
+        with errors(f"Counting {collection}"):
             return int(self._client_query(query).count().get()[0][0].value)
 
     # --- writes --------------------------------------------------------------------------------
@@ -202,10 +168,10 @@ class FirestoreDocumentStore(StoreWrites):
 
     def commit(self, writes: Sequence[Write]) -> None:
         """Apply validated writes atomically."""
-        batch = self.client.batch()
-        for write in writes:
-            self._apply(batch, write)
-        with _errors(f"Committing {len(writes)} write(s)"):
+        with errors(f"Committing {len(writes)} write(s)"):
+            batch = self.client.batch()
+            for write in writes:
+                self._apply(batch, write)
             batch.commit()
 
     # --- transactions --------------------------------------------------------------------------
@@ -217,7 +183,7 @@ class FirestoreDocumentStore(StoreWrites):
         def attempt(tx: Any) -> T:
             return fn(FirestoreTransaction(self, tx))
 
-        with _errors("Transaction"):
+        with errors("Transaction"):
             result: T = attempt(transaction)
         return result
 
@@ -226,9 +192,9 @@ class FirestoreDocumentStore(StoreWrites):
     def health(self) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            with _errors("Health check"):
+            with errors("Health check"):
                 self.client.collection("health").document("probe").get(timeout=5)
-        except (Unavailable, Forbidden, NotFound) as exc:
+        except WellnessError as exc:
             return {"status": "unavailable", "backend": self.backend, "error": exc.message}
         return {
             "status": "ok",
@@ -246,7 +212,8 @@ class FirestoreDocumentStore(StoreWrites):
         )
 
     def close(self) -> None:
-        self.client.close()  # type: ignore[no-untyped-call]
+        with errors("Closing the Firestore client"):
+            self.client.close()  # type: ignore[no-untyped-call]
 
 
 class FirestoreTransaction(WriteMethods):
@@ -256,6 +223,7 @@ class FirestoreTransaction(WriteMethods):
         self.store = store
         self.tx = tx
         self.wrote = False
+        self._sequence = WriteSequence()
 
     def _reading(self) -> None:
         if self.wrote:
@@ -280,5 +248,6 @@ class FirestoreTransaction(WriteMethods):
         return [self.store._document(s) for s in self.store._client_query(query).stream(transaction=self.tx)]
 
     def _write(self, write: Write) -> None:
+        self._sequence.add(write)
         self.wrote = True
         self.store._apply(self.tx, write)

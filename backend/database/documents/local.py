@@ -23,7 +23,14 @@ from backend.database.documents.indexes import IndexRegistry
 from backend.database.documents.local_query import COLUMNS, Versioned, run_query
 from backend.database.documents.local_sql import NotExpressible, literal, value_expression
 from backend.database.documents.paths import FieldPath, document_path
-from backend.database.documents.port import Document, StoreWrites, TransactionMisuse, Write, WriteMethods
+from backend.database.documents.port import (
+    Document,
+    StoreWrites,
+    TransactionMisuse,
+    Write,
+    WriteMethods,
+    WriteSequence,
+)
 from backend.database.documents.query import Query
 from backend.database.routing import DatabaseType
 from backend.errors import Conflict, Unavailable
@@ -233,6 +240,7 @@ class LocalTransaction(WriteMethods):
     def __init__(self, store: LocalDocumentStore) -> None:
         self.store = store
         self.writes: list[Write] = []
+        self._sequence = WriteSequence()
         self._reads: dict[str, int | None] = {}
         self._queries: list[tuple[Query, list[tuple[str, int]]]] = []
 
@@ -272,6 +280,7 @@ class LocalTransaction(WriteMethods):
                 raise _Contention
 
     def _write(self, write: Write) -> None:
+        self._sequence.add(write)
         self.writes.append(write)
 
 

@@ -73,6 +73,37 @@ def _check_update(path: str, data: Mapping[str, Any]) -> None:
     check_document(path, nested)
 
 
+# Firestore refuses a request (a batch or a transaction's commit) with these writes of one document
+# in this order, whatever the data: a create after any write but a delete, an update after a delete.
+_REFUSED_AFTER: dict[WriteKind, tuple[WriteKind, ...]] = {
+    "create": ("set", "merge", "create", "update"),
+    "update": ("delete",),
+}
+
+
+class WriteSequence:
+    """The writes of one request so far, checked against the orders Firestore refuses."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, WriteKind] = {}
+
+    def add(self, write: Write) -> None:
+        before = self.last.get(write.path)
+        if before is not None and before in _REFUSED_AFTER.get(write.kind, ()):
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        "path",
+                        f"one batch or transaction cannot {write.kind} a document after "
+                        f"{'a ' + before if before != 'update' else 'an update'} of it (Firestore refuses "
+                        "the whole request); use set, or split the writes",
+                        value=write.path,
+                    )
+                ]
+            )
+        self.last[write.path] = write.kind
+
+
 class WriteMethods:
     """set / create / update / delete: each write is validated, then handed to ``_write``."""
 
@@ -122,6 +153,7 @@ class WriteBatch(WriteMethods):
         self._commit = commit
         self.writes: list[Write] = []
         self.committed = False
+        self._sequence = WriteSequence()
 
     def _write(self, write: Write) -> None:
         if self.committed:
@@ -134,6 +166,7 @@ class WriteBatch(WriteMethods):
                     )
                 ]
             )
+        self._sequence.add(write)
         self.writes.append(write)
 
     def commit(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from backend.database.documents import DocumentStore, Increment, Transaction, TransactionMisuse
-from backend.errors import Conflict, NotFound
+from backend.errors import Conflict, NotFound, ValidationFailed
 
 
 def test_a_failing_batch_writes_nothing(document_store: DocumentStore) -> None:
@@ -133,3 +133,58 @@ def test_concurrent_transactions_lose_no_update(document_store: DocumentStore) -
     doc = document_store.get("counters/c1")
     assert doc is not None
     assert doc.data == {"count": 4}
+
+
+REFUSED_ORDERS = [
+    ("set", "create"),
+    ("merge", "create"),
+    ("create", "create"),
+    ("update", "create"),
+    ("delete", "update"),
+]
+
+
+def _write(target: Any, kind: str, path: str, value: int) -> None:
+    if kind == "delete":
+        target.delete(path)
+    elif kind == "merge":
+        target.set(path, {"v": value}, merge=True)
+    else:
+        getattr(target, kind)(path, {"v": value})
+
+
+@pytest.mark.parametrize(("first", "then"), REFUSED_ORDERS)
+def test_writes_of_one_document_in_an_order_firestore_refuses(
+    document_store: DocumentStore, first: str, then: str
+) -> None:
+    # The emulator refuses these requests whatever the data ("Cannot update then insert an entity
+    # in the same request"); both adapters refuse them when the second write is added.
+    document_store.set("acc/r", {"v": 0})
+    batch = document_store.batch()
+    _write(batch, first, "acc/r", 1)
+    with pytest.raises(ValidationFailed) as info:
+        _write(batch, then, "acc/r", 2)
+    assert info.value.fields == ["path"]
+
+    def in_a_transaction(tx: Transaction) -> None:
+        tx.get("acc/r")
+        _write(tx, first, "acc/r", 1)
+        _write(tx, then, "acc/r", 2)
+
+    with pytest.raises(ValidationFailed):
+        document_store.run_transaction(in_a_transaction)
+    doc = document_store.get("acc/r")
+    assert doc is not None
+    assert doc.data == {"v": 0}
+
+
+def test_orders_firestore_accepts(document_store: DocumentStore) -> None:
+    with document_store.batch() as batch:
+        batch.delete("acc/s")
+        batch.create("acc/s", {"v": 1})
+        batch.update("acc/s", {"v": 2})
+        batch.delete("acc/s")
+        batch.set("acc/s", {"v": 3})
+        batch.create("acc/t", {"v": 1})
+        batch.create("acc/u", {"v": 1})
+    assert [(d.id, d.data["v"]) for d in document_store.query("acc")] == [("s", 3), ("t", 1), ("u", 1)]
