@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.database.documents import values as v
-from backend.database.documents.local_codec import BYTES, FLOAT, GEO, REF, TS, timestamp_text
+from backend.database.documents.local_codec import BYTES, FLOAT, GEO, REF, TS, sql_text, timestamp_text
 from backend.database.documents.paths import FieldPath
 from backend.database.documents.query import (
     LIST_OPERATORS,
@@ -50,7 +50,7 @@ def literal(text: str) -> str:
 
 def json_path(path: FieldPath) -> str:
     """The path as an SQL string literal (literal, not a parameter, so expression indexes match)."""
-    if any('"' in part or "\\" in part for part in path):
+    if any('"' in part or "\\" in part or "\x00" in part for part in path):
         raise NotExpressible
     return literal("$" + "".join(f'."{part}"' for part in path))
 
@@ -74,8 +74,8 @@ class Accessor:
             self._tag_paths = {tag: f'{base[:-1]}."{tag}"\'' for tag in (TS, BYTES, REF, GEO, FLOAT)}
 
     def _tag_call(self, function: str, tag: str) -> str:
-        if self._tag_paths is None:
-            return f"{function}(e.value, '$.\"{tag}\"')"
+        if self._tag_paths is None:  # an element's value is JSON text only when it is an object
+            return f"CASE e.type WHEN 'object' THEN {function}(e.value, '$.\"{tag}\"') END"
         return f"{function}(data, {self._tag_paths[tag]})"
 
     def tag(self, tag: str) -> str:
@@ -125,7 +125,7 @@ class Accessor:
         if kind == v.TIMESTAMP:
             return self.tag(TS), [timestamp_text(value)]
         if kind == v.STRING:
-            return f"CASE WHEN {self.type} = 'text' THEN {self.raw} END", [value]
+            return f"CASE WHEN {self.type} = 'text' THEN {self.raw} END", [sql_text(value)]
         if kind == v.BYTES:
             return self.tag(BYTES), [value.hex()]
         if kind == v.REFERENCE:
@@ -145,7 +145,7 @@ class Accessor:
         if kind == v.NAN:
             return f"{self.tag(FLOAT)} = 'nan'"
         if kind == v.STRING:  # the indexable form: the raw value first, the type check second
-            return f"({self.raw} = {self.sql.param(value)} AND {self.type} = 'text')"
+            return f"({self.raw} = {self.sql.param(sql_text(value))} AND {self.type} = 'text')"
         if kind == v.NUMBER and math.isfinite(value):
             return f"({self.raw} = {self.sql.param(value)} AND {self.type} IN ('integer', 'real'))"
         return self.compare("=", value)

@@ -115,6 +115,8 @@ def _size(value: Any, depth: int, in_array: bool, allow_delete: bool) -> int:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise _Bad("timestamps must be timezone-aware (use UTC)")
+        if value.year in (1, 9999):  # only near the ends can the instant fall outside Firestore's range
+            _check_timestamp_range(value)
         return 8
     if isinstance(value, bytes):
         return len(value)
@@ -132,6 +134,15 @@ def _size(value: Any, depth: int, in_array: bool, allow_delete: bool) -> int:
             raise _Bad("Increment takes an int or a float")
         return 8
     raise _Bad(f"{kind.__name__} is not a storable value")
+
+
+def _check_timestamp_range(value: datetime) -> None:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise _Bad(
+            "timestamp is outside Firestore's range (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z)"
+        ) from None
 
 
 # Field names already checked, with their storage size: documents of a collection share their names.
