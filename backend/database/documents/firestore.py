@@ -115,7 +115,11 @@ class FirestoreDocumentStore(StoreWrites):
         return self._document(snapshot) if snapshot.exists else None
 
     def _client_query(self, query: Query, start_after: Any = None) -> Any:
-        q: Any = self.client.collection(query.collection)
+        q: Any = (
+            self.client.collection_group(query.collection)
+            if query.group
+            else self.client.collection(query.collection)
+        )
         for c in query.conditions:
             path = FieldPath(*c.field).to_api_repr()
             q = q.where(filter=FieldFilter(path, _CLIENT_OPS.get(c.op, c.op), self._out(c.value)))
@@ -135,22 +139,34 @@ class FirestoreDocumentStore(StoreWrites):
 
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
         start_after: Any = None,
     ) -> list[Document]:
         query = self.indexes.query(
-            collection, conditions=conditions, order_by=order_by, limit=limit, start_after=start_after
+            collection,
+            collection_group=collection_group,
+            conditions=conditions,
+            order_by=order_by,
+            limit=limit,
+            start_after=start_after,
         )
-        with errors(f"Querying {collection}"):
+        with errors(f"Querying {_named(query)}"):
             return [self._document(s) for s in self._client_query(query, start_after).stream()]
 
-    def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
-        query = self.indexes.query(collection, conditions=conditions)
-        with errors(f"Counting {collection}"):
+    def count(
+        self,
+        collection: str | None = None,
+        *,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> int:
+        query = self.indexes.query(collection, collection_group=collection_group, conditions=conditions)
+        with errors(f"Counting {_named(query)}"):
             return int(self._client_query(query).count().get()[0][0].value)
 
     # --- writes --------------------------------------------------------------------------------
@@ -237,17 +253,28 @@ class FirestoreTransaction(WriteMethods):
 
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
     ) -> list[Document]:
         self._reading()
-        query = self.store.indexes.query(collection, conditions=conditions, order_by=order_by, limit=limit)
+        query = self.store.indexes.query(
+            collection,
+            collection_group=collection_group,
+            conditions=conditions,
+            order_by=order_by,
+            limit=limit,
+        )
         return [self.store._document(s) for s in self.store._client_query(query).stream(transaction=self.tx)]
 
     def _write(self, write: Write) -> None:
         self._sequence.add(write)
         self.wrote = True
         self.store._apply(self.tx, write)
+
+
+def _named(query: Query) -> str:
+    return f"collection group {query.collection}" if query.group else query.collection

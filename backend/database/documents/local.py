@@ -158,26 +158,38 @@ class LocalDocumentStore(StoreWrites):
         found = self._get(path)
         return None if found is None else found.document
 
-    def _query(self, collection: str, **spec: Any) -> tuple[Query, list[Versioned]]:
+    def _query(self, collection: str | None, **spec: Any) -> tuple[Query, list[Versioned]]:
         query = self.indexes.query(collection, **spec)
         return query, run_query(self.connection(), query)
 
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
         start_after: Any = None,
     ) -> list[Document]:
         _, found = self._query(
-            collection, conditions=conditions, order_by=order_by, limit=limit, start_after=start_after
+            collection,
+            collection_group=collection_group,
+            conditions=conditions,
+            order_by=order_by,
+            limit=limit,
+            start_after=start_after,
         )
         return [v.document for v in found]
 
-    def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
-        query = self.indexes.query(collection, conditions=conditions)
+    def count(
+        self,
+        collection: str | None = None,
+        *,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> int:
+        query = self.indexes.query(collection, collection_group=collection_group, conditions=conditions)
         return int(run_query(self.connection(), query, count=True))
 
     # --- writes --------------------------------------------------------------------------------
@@ -256,14 +268,21 @@ class LocalTransaction(WriteMethods):
 
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
     ) -> list[Document]:
         self._reading()
-        query, found = self.store._query(collection, conditions=conditions, order_by=order_by, limit=limit)
+        query, found = self.store._query(
+            collection,
+            collection_group=collection_group,
+            conditions=conditions,
+            order_by=order_by,
+            limit=limit,
+        )
         self._queries.append((query, [(v.document.path, v.version) for v in found]))
         return [v.document for v in found]
 
@@ -293,6 +312,8 @@ def local_indexes(registry: IndexRegistry) -> list[tuple[str, tuple[FieldPath, .
     """
     wanted: dict[str, set[tuple[FieldPath, ...]]] = {}
     for declared in registry.indexes:
+        if declared.group:
+            continue  # a collection group spans parents; these indexes are per parent
         fields = tuple(f.path for f in declared.fields[:-1] if f.kind != "contains")
         if fields:
             wanted.setdefault(declared.collection, set()).add(fields)

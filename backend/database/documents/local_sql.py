@@ -3,7 +3,7 @@
 Every condition on scalar operands is translated exactly: a value only matches values of its
 own type (Firestore's type-bounded comparisons), and orders sort by (type rank, value) so mixed
 types come out in Firestore's order. Operands that are arrays or maps, and field names SQLite's
-JSON paths cannot spell, are left to the Python evaluator (``query.matches``).
+JSON paths cannot spell, are left to the Python evaluator (``matching.matches``).
 """
 
 from __future__ import annotations
@@ -14,14 +14,9 @@ from typing import Any
 
 from backend.database.documents import values as v
 from backend.database.documents.local_codec import BYTES, FLOAT, GEO, REF, TS, sql_text, timestamp_text
+from backend.database.documents.matching import list_operands, matches_nothing
 from backend.database.documents.paths import FieldPath
-from backend.database.documents.query import (
-    LIST_OPERATORS,
-    Condition,
-    Query,
-    list_operands,
-    matches_nothing,
-)
+from backend.database.documents.query import LIST_OPERATORS, Condition, Query
 
 SLASH_KEY = "\x01"  # references order segment by segment: '/' is replaced by a character below all
 
@@ -209,14 +204,30 @@ def cursor_values(value: Any) -> tuple[Any, Any, Any]:
     return kind, Accessor(Sql(), ("x",)).typed(value)[1][0], None
 
 
-def cursor_sql(sql: Sql, terms: list[SortTerm], cursor: tuple[Any, ...], name_desc: bool) -> str:
-    """Rows strictly after the cursor in the query's order (keys compared lexicographically)."""
+def scope_sql(query: Query) -> str:
+    """The rows a query reads: its collection's, or those of every collection with the group's id."""
+    if not query.group:
+        return f"parent = {literal(query.collection)}"
+    suffix = "/" + query.collection
+    return f"(parent = {literal(query.collection)} OR substr(parent, -{len(suffix)}) = {literal(suffix)})"
+
+
+def name_sql(query: Query) -> str:
+    """The document's name as it orders: its id in a collection; in a collection group its path,
+    compared segment by segment ('/' replaced by a character below all others)."""
+    return "replace(parent, '/', char(1)) || char(1) || id" if query.group else "id"
+
+
+def cursor_sql(sql: Sql, terms: list[SortTerm], query: Query, name_desc: bool) -> str:
+    """Rows strictly after the query's cursor in its order (keys compared lexicographically)."""
+    cursor = query.start_after or ()
     keys: list[tuple[str, Any, bool]] = []
     for term, value in zip(terms, cursor, strict=False):
         for expr, key in zip(term.expressions, cursor_values(value), strict=True):
             keys.append((expr, key, term.descending))
     if len(cursor) > len(terms):
-        keys.append(("id", cursor[len(terms)], name_desc))
+        name = cursor[len(terms)]
+        keys.append((name_sql(query), name.replace("/", SLASH_KEY) if query.group else name, name_desc))
     alternatives = []
     for i, (expr, key, desc) in enumerate(keys):
         if key is None:

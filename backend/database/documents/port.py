@@ -196,8 +196,9 @@ class Transaction(Protocol):
 
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
@@ -232,15 +233,25 @@ class DocumentStore(Protocol):
 
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
         start_after: Any = None,
-    ) -> list[Document]: ...
+    ) -> list[Document]:
+        """Documents of ``collection`` (a path), or with ``collection_group`` of every collection with
+        that id under any parent, matching ``conditions``, in order."""
+        ...
 
-    def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int: ...
+    def count(
+        self,
+        collection: str | None = None,
+        *,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> int: ...
 
     def batch(self) -> WriteBatch: ...
 

@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Literal
 
-from backend.database.documents.paths import FieldPath, format_field_path, parse_field_path
-from backend.database.documents.values import (
-    ARRAY,
-    MAP,
-    NULL,
-    check_value,
-    compare,
-    equal,
-    is_sentinel,
-    rank,
+from backend.database.documents.paths import (
+    FieldPath,
+    collection_path,
+    document_id_problem,
+    format_field_path,
+    parse_field_path,
 )
+from backend.database.documents.values import check_value, is_null_or_nan, is_sentinel, lookup
 from backend.errors import FieldProblem, ValidationFailed
 
 Direction = Literal["asc", "desc"]
@@ -72,11 +69,12 @@ class Query:
     """A validated query; ``orders`` are the explicit orders, ``effective_orders`` add Firestore's
     implicit ones (inequality fields, then the document name)."""
 
-    collection: str
+    collection: str  # the collection's path; for a collection group, the collection id
     conditions: tuple[Condition, ...] = ()
     orders: tuple[Order, ...] = ()
     limit: int | None = None
-    start_after: tuple[Any, ...] | None = None  # values for effective_orders, then the document id
+    start_after: tuple[Any, ...] | None = None  # values for effective_orders, then the document's name
+    group: bool = False  # every collection with this id, under any parent ('chats': companies/*/chats)
 
     @cached_property
     def effective_orders(self) -> tuple[Order, ...]:
@@ -95,6 +93,7 @@ class Query:
         cls,
         collection: str,
         *,
+        group: bool = False,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
@@ -102,10 +101,24 @@ class Query:
     ) -> Query:
         parsed = tuple(_condition(c, i) for i, c in enumerate(conditions or ()))
         _check_combination(parsed)
-        query = cls(collection=collection, conditions=parsed, orders=_orders(order_by), limit=_limit(limit))
+        query = cls(collection, parsed, _orders(order_by), _limit(limit), group=group)
         if start_after is not None:
-            query = cls(collection, query.conditions, query.orders, query.limit, _cursor(query, start_after))
+            query = replace(query, start_after=_cursor(query, start_after))
         return query
+
+
+def target(collection: str | None, collection_group: str | None) -> tuple[str, bool]:
+    """(collection path, False) or (collection id, True): what a query reads; exactly one is named."""
+    if (collection is None) == (collection_group is None):
+        raise _bad(
+            "collection",
+            "name either a collection ('companies/1/chats') or a collection_group ('chats'), not both",
+        )
+    if collection is not None:
+        return collection_path(collection), False
+    if (reason := document_id_problem(collection_group)) is not None:
+        raise _bad("collection_group", f"a collection id such as 'chats': {reason}", collection_group)
+    return str(collection_group), True
 
 
 def _bad(where: str, reason: str, value: object = None) -> ValidationFailed:
@@ -168,27 +181,6 @@ def _holds_sentinel(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_holds_sentinel(v) for v in value)
     return False
-
-
-def is_null_or_nan(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def list_operands(condition: Condition) -> list[Any]:
-    """The elements of an 'in', 'not-in' or 'array-contains-any' list that can match anything.
-
-    Firestore (the emulator is the referee) never matches a None or NaN listed at the top level of
-    these lists, though nested inside an array or map they compare as usual; and a None in a
-    'not-in' list makes the whole condition match nothing (see ``matches_nothing``).
-    """
-    return [x for x in condition.value if not is_null_or_nan(x)]
-
-
-def matches_nothing(condition: Condition) -> bool:
-    """Whether the condition can match no document at all, whatever the data."""
-    if condition.op == "not-in":
-        return any(x is None for x in condition.value)
-    return condition.op in ("in", "array-contains-any") and not list_operands(condition)
 
 
 def _check_combination(conditions: tuple[Condition, ...]) -> None:
@@ -259,7 +251,7 @@ def _cursor(query: Query, start_after: Any) -> tuple[Any, ...]:
     orders = query.effective_orders
     if isinstance(start_after, Document):
         parent = start_after.path.rpartition("/")[0]
-        if parent != query.collection:
+        if not query.group and parent != query.collection:  # a group's cursor is any position, as Google's
             raise _bad(
                 "start_after",
                 f"the document {start_after.path} is not in {query.collection}; "
@@ -273,7 +265,7 @@ def _cursor(query: Query, start_after: Any) -> tuple[Any, ...]:
                     "start_after", f"the document has no field {order.name}, which the query orders by"
                 )
             values.append(value)
-        cursor = (*values, start_after.id)
+        cursor = (*values, start_after.path if query.group else start_after.id)
     elif isinstance(start_after, Mapping):
         if not orders:
             raise _bad("start_after", "a cursor of field values needs order_by (or pass a document)")
@@ -286,54 +278,3 @@ def _cursor(query: Query, start_after: Any) -> tuple[Any, ...]:
     for order, value in zip(orders, cursor, strict=False):
         check_query_value(f"start_after.{order.name}", value)
     return cursor
-
-
-# --- evaluation in Python (the embedded store's reference semantics) -------------------------
-
-
-def lookup(data: Mapping[str, Any], field: FieldPath) -> tuple[bool, Any]:
-    """(True, value) when ``field`` exists in ``data``; (False, None) otherwise."""
-    current: Any = data
-    for part in field:
-        if not isinstance(current, Mapping) or part not in current:
-            return False, None
-        current = current[part]
-    return True, current
-
-
-def matches(data: Mapping[str, Any], condition: Condition) -> bool:
-    """Whether a document satisfies one condition, by Firestore's rules (type-bounded ranges)."""
-    found, value = lookup(data, condition.field)
-    if not found:
-        return False
-    op, operand = condition.op, condition.value
-    if op == "==":
-        return equal(value, operand)
-    if op in LIST_OPERATORS and matches_nothing(condition):
-        return False
-    if op == "in":
-        return any(equal(value, x) for x in list_operands(condition))
-    if op == "array-contains":
-        return isinstance(value, list) and any(equal(item, operand) for item in value)
-    if op == "array-contains-any":
-        wanted = list_operands(condition)
-        return isinstance(value, list) and any(equal(item, x) for item in value for x in wanted)
-    if value is None or rank(value) == NULL:
-        return False  # '!=', 'not-in' and ranges never match null
-    if op == "!=":
-        return not equal(value, operand)
-    if op == "not-in":
-        return not any(equal(value, x) for x in list_operands(condition))
-    if rank(value) != rank(operand):
-        return False
-    c = compare(value, operand)
-    return {"<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
-
-
-def needs_python(query: Query) -> bool:
-    """Whether some operand is an array or a map (SQL can only compare scalars exactly)."""
-    operands: list[Any] = []
-    for c in query.conditions:
-        operands.extend(c.value if c.op in LIST_OPERATORS else [c.value])
-    operands.extend(query.start_after or ())
-    return any(rank(v) in (ARRAY, MAP) for v in operands if v is not None)

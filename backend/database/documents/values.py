@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.database.documents.paths import check_field_name, document_name_size, document_path
+from backend.database.documents.paths import FieldPath, check_field_name, document_name_size, document_path
 from backend.database.validation import INT64_MAX, INT64_MIN
 from backend.errors import FieldProblem, ValidationFailed
 
@@ -201,6 +201,20 @@ def check_document(doc_path: str, data: Mapping[str, Any], *, allow_delete: bool
             ]
         )
     return size
+
+
+def lookup(data: Mapping[str, Any], field: FieldPath) -> tuple[bool, Any]:
+    """(True, value) when ``field`` exists in ``data``; (False, None) otherwise."""
+    current: Any = data
+    for part in field:
+        if not isinstance(current, Mapping) or part not in current:
+            return False, None
+        current = current[part]
+    return True, current
+
+
+def is_null_or_nan(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 # --- ordering ----------------------------------------------------------------------------------
