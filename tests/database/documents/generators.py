@@ -116,12 +116,19 @@ maps = st.one_of(
 values = st.one_of(scalars, scalars, scalars, arrays, maps)
 
 
+# Where a document lives: the example's collection ('@') at the top, or collections with the same
+# id under other parents, which only a collection-group query reads ('p' < 'p-q', segment-wise).
+PARENTS = ["", "", "", "p/1/@/", "p/2/@/", "p-q/1/@/", "@/d0/@/"]
+
+
 @st.composite
 def documents(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
-    """A few documents by id, each with some of the fields (ids sorted apart from values)."""
+    """A few documents by name ('d3' in the example's collection, 'p/1/@/d3' in another of its id),
+    each with some of the fields."""
     ids = draw(st.lists(st.sampled_from([f"d{i}" for i in range(10)]), min_size=1, max_size=8, unique=True))
     docs = {}
     for doc_id in ids:
+        doc_id = draw(st.sampled_from(PARENTS)) + doc_id
         names = draw(st.lists(st.sampled_from([*NAMES, "m"]), max_size=3, unique=True))
         if "a" not in names and draw(st.sampled_from([True, True, True, False])):
             names.append("a")  # most documents hold the field most queries ask about
@@ -144,6 +151,8 @@ def conditions(draw: st.DrawFn) -> dict[str, Any]:
 def queries(draw: st.DrawFn) -> dict[str, Any]:
     """A query spec: conditions, orders, limit; the cursor is drawn later, from the results."""
     spec: dict[str, Any] = {"conditions": draw(st.lists(conditions(), max_size=2))}
+    if draw(st.booleans()):
+        spec["group"] = True  # a collection-group query
     orders = draw(st.lists(st.sampled_from(QUERIED), max_size=2, unique=True))
     if orders:
         spec["order_by"] = [(format_field_path(f), draw(st.sampled_from(["asc", "desc"]))) for f in orders]

@@ -85,7 +85,8 @@ def same(a: Any, b: Any) -> bool:
 
 
 def ids(found: tuple[Any, ...]) -> tuple[Any, ...]:
-    return ("ok", [d.id for d in found[1]]) if found[0] == "ok" else found
+    """The documents' paths (a collection group's documents share ids across parents)."""
+    return ("ok", [d.path for d in found[1]]) if found[0] == "ok" else found
 
 
 def both(stores: tuple[DocumentStore, ...], call: Callable[[DocumentStore], Any]) -> list[tuple[Any, ...]]:
@@ -102,10 +103,12 @@ def check_one(
     """Write ``docs`` to a fresh collection of both stores, then run each query on both."""
     collection = f"diff{next(_collections)}"
 
+    paths = {name: name.replace("@", collection) if "/" in name else f"{collection}/{name}" for name in docs}
+
     def write(store: DocumentStore) -> None:
         with store.batch() as batch:
-            for doc_id, data in docs.items():
-                batch.set(f"{collection}/{doc_id}", data)
+            for name, data in docs.items():
+                batch.set(paths[name], data)
 
     written = both(stores, write)
     assert written[0] == written[1], f"writing {docs!r}"
@@ -113,34 +116,40 @@ def check_one(
     record(f"write {written[0][0]}")
     if written[0][0] != "ok":
         return
-    for doc_id in docs:
-        local, remote = (s.get(f"{collection}/{doc_id}") for s in stores)
+    for path in paths.values():
+        local, remote = (s.get(path) for s in stores)
         assert local is not None
         assert remote is not None
-        assert same(local.data, remote.data), f"{doc_id}: {local.data!r} != {remote.data!r}"
+        assert same(local.data, remote.data), f"{path}: {local.data!r} != {remote.data!r}"
 
-    for spec, pick in zip(specs, cursor_picks, strict=True):
-        answers = [ids(a) for a in both(stores, lambda s, spec=spec: s.query(collection, **spec))]
+    for full_spec, pick in zip(specs, cursor_picks, strict=True):
+        spec = {k: v for k, v in full_spec.items() if k != "group"}
+        spec["collection_group" if full_spec.get("group") else "collection"] = collection
+        answers = [ids(a) for a in both(stores, lambda s, spec=spec: s.query(**spec))]
         assert answers[0] == answers[1], f"query {spec!r} on {docs!r}"
         assert answers[0][0] != "crash", f"query {spec!r} on {docs!r}"
         record(
             f"query {answers[0][0]}"
             + (f", {min(len(answers[0][1]), 3)}+ found" if answers[0][0] == "ok" else "")
         )
-        counted = both(stores, lambda s, spec=spec: s.count(collection, conditions=spec["conditions"]))
+        counted = both(
+            stores,
+            lambda s, spec=spec: s.count(
+                spec.get("collection"),
+                collection_group=spec.get("collection_group"),
+                conditions=spec["conditions"],
+            ),
+        )
         assert counted[0] == counted[1], f"count {spec['conditions']!r} on {docs!r}"
         if answers[0][0] != "ok" or not answers[0][1]:
             continue
-        after_id = answers[0][1][pick % len(answers[0][1])]
-        after = stores[0].get(f"{collection}/{after_id}")
+        after_path = answers[0][1][pick % len(answers[0][1])]
+        after = stores[0].get(after_path)
         assert isinstance(after, Document)
         paged = [
-            ids(a)
-            for a in both(
-                stores, lambda s, spec=spec, after=after: s.query(collection, **spec, start_after=after)
-            )
+            ids(a) for a in both(stores, lambda s, spec=spec, after=after: s.query(**spec, start_after=after))
         ]
-        assert paged[0] == paged[1], f"query {spec!r} after {after_id} on {docs!r}"
+        assert paged[0] == paged[1], f"query {spec!r} after {after_path} on {docs!r}"
 
 
 def _settings(examples: int) -> Callable[[Any], Any]:
