@@ -13,10 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from google.api_core import gapic_v1
 from google.cloud import firestore
+from google.cloud.firestore_v1 import _helpers
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
+from backend.database.documents.aggregates import AggregateMethods, Aggregation
 from backend.database.documents.firestore_errors import errors
 from backend.database.documents.indexes import IndexRegistry
 from backend.database.documents.paths import document_path, parse_field_path
@@ -31,14 +34,14 @@ from backend.database.documents.port import (
 from backend.database.documents.query import Query
 from backend.database.documents.values import DELETE_FIELD, SERVER_TIMESTAMP, GeoPoint, Increment, Reference
 from backend.database.routing import DatabaseType
-from backend.errors import WellnessError
+from backend.errors import FieldProblem, ValidationFailed, WellnessError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 _CLIENT_OPS = {"array-contains": "array_contains", "array-contains-any": "array_contains_any"}
 
 
-class FirestoreDocumentStore(StoreWrites):
+class FirestoreDocumentStore(StoreWrites, AggregateMethods):
     """DocumentStore on Google Cloud Firestore (or its emulator)."""
 
     backend = "firestore"
@@ -169,6 +172,51 @@ class FirestoreDocumentStore(StoreWrites):
         with errors(f"Counting {_named(query)}"):
             return int(self._client_query(query).count().get()[0][0].value)
 
+    def aggregate(
+        self,
+        collection: str | None = None,
+        *,
+        aggregations: Mapping[str, Aggregation],
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Count, Sum and Avg over the matching documents in one request (see ``aggregates``)."""
+        query, requested = self.indexes.aggregate_query(
+            collection, aggregations, collection_group=collection_group, conditions=conditions
+        )
+        with errors(f"Aggregating {_named(query)}"):
+            aggregation: Any = self._client_query(query)
+            for n, a in enumerate(requested):  # the aliases are the client's own: a0, a1, ...
+                field = None if a.field is None else FieldPath(*a.field).to_api_repr()
+                add = getattr(aggregation, a.kind)
+                aggregation = add(alias=f"a{n}") if field is None else add(field, alias=f"a{n}")
+            values = self._aggregate_values(aggregation)
+        return {a.alias: values[f"a{n}"] for n, a in enumerate(requested)}
+
+    def _aggregate_values(self, aggregation: Any) -> dict[str, Any]:
+        # AggregationQuery.get() turns a null average and an integer 0 into 0.0; the raw response keeps
+        # the types (an integer or a float sum, None for the average of nothing).
+        responses = aggregation._get_stream_iterator(None, gapic_v1.method.DEFAULT, None)
+        values: dict[str, Any] = {}
+        for response in responses:
+            for alias, value in response.result.aggregate_fields.items():
+                values[alias] = _helpers.decode_value(value, self.client)
+        return values
+
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]:
+        """The documents at ``paths`` in one round trip (a batch get), in the order asked; None for
+        a missing one."""
+        wanted = _paths(paths)
+        with errors(f"Reading {len(wanted)} documents"):
+            found = self._get_all(self.client.get_all, wanted)
+        return [found.get(p) for p in wanted]
+
+    def _get_all(self, read: Callable[[list[Any]], Any], paths: list[str]) -> dict[str, Document]:
+        refs = [self.client.document(p) for p in dict.fromkeys(paths)]
+        if not refs:
+            return {}
+        return {s.reference.path: self._document(s) for s in read(refs) if s.exists}
+
     # --- writes --------------------------------------------------------------------------------
 
     def _apply(self, target: Any, write: Write) -> None:
@@ -270,6 +318,12 @@ class FirestoreTransaction(WriteMethods):
         )
         return [self.store._document(s) for s in self.store._client_query(query).stream(transaction=self.tx)]
 
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]:
+        self._reading()
+        wanted = _paths(paths)
+        found = self.store._get_all(self.tx.get_all, wanted)
+        return [found.get(p) for p in wanted]
+
     def _write(self, write: Write) -> None:
         self._sequence.add(write)
         self.wrote = True
@@ -278,3 +332,10 @@ class FirestoreTransaction(WriteMethods):
 
 def _named(query: Query) -> str:
     return f"collection group {query.collection}" if query.group else query.collection
+
+
+def _paths(paths: Sequence[str]) -> list[str]:
+    """The paths, checked and in their canonical form ('chats/a', not '/chats/a/')."""
+    if isinstance(paths, str) or not isinstance(paths, Sequence):
+        raise ValidationFailed([FieldProblem("paths", "must be a list of document paths", value=paths)])
+    return [document_path(p).path for p in paths]

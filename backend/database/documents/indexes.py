@@ -11,11 +11,12 @@ in the tests, never first in production.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from backend.database.documents.aggregates import Aggregation, Wanted, fields, index_query, wanted
 from backend.database.documents.paths import FieldPath, collection_id, parse_field_path
 from backend.database.documents.query import EQUALITY, Query, target
 from backend.errors import WellnessError
@@ -156,6 +157,21 @@ class IndexRegistry:
         query = Query.build(name, group=group, **spec)
         self.check(query)
         return query
+
+    def aggregate_query(
+        self,
+        collection: str | None,
+        aggregations: Mapping[str, Aggregation],
+        *,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> tuple[Query, tuple[Wanted, ...]]:
+        """The query and the checked aggregations of an aggregation query, its indexes checked."""
+        name, group = target(collection, collection_group)
+        query = Query.build(name, group=group, conditions=conditions)
+        requested = wanted(aggregations)
+        self.check(index_query(query, fields(requested)))
+        return query, requested
 
     def check(self, query: Query) -> None:
         needed = required_index(query)

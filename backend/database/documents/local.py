@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from backend.database.documents import local_codec, writes
+from backend.database.documents.aggregates import AggregateMethods, Aggregation
 from backend.database.documents.indexes import IndexRegistry
-from backend.database.documents.local_query import COLUMNS, Versioned, run_query
+from backend.database.documents.local_aggregate import run_aggregate
+from backend.database.documents.local_query import COLUMNS, GROUP_COLUMNS, Versioned, run_query
 from backend.database.documents.local_sql import NotExpressible, literal, value_expression
 from backend.database.documents.paths import FieldPath, document_path
 from backend.database.documents.port import (
@@ -33,7 +35,7 @@ from backend.database.documents.port import (
 )
 from backend.database.documents.query import Query
 from backend.database.routing import DatabaseType
-from backend.errors import Conflict, Unavailable
+from backend.errors import Conflict, FieldProblem, Unavailable, ValidationFailed
 
 T = TypeVar("T")
 
@@ -59,7 +61,7 @@ class _Contention(Exception):
     """Something a transaction read changed before it could commit."""
 
 
-class LocalDocumentStore(StoreWrites):
+class LocalDocumentStore(StoreWrites, AggregateMethods):
     """DocumentStore on SQLite; ``path`` is the database file (created on first use)."""
 
     backend = "local"
@@ -192,6 +194,39 @@ class LocalDocumentStore(StoreWrites):
         query = self.indexes.query(collection, collection_group=collection_group, conditions=conditions)
         return int(run_query(self.connection(), query, count=True))
 
+    def aggregate(
+        self,
+        collection: str | None = None,
+        *,
+        aggregations: Mapping[str, Aggregation],
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Count, Sum and Avg over the matching documents, by alias (see ``aggregates``)."""
+        query, requested = self.indexes.aggregate_query(
+            collection, aggregations, collection_group=collection_group, conditions=conditions
+        )
+        return run_aggregate(self.connection(), query, requested)
+
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]:
+        """The documents at ``paths`` in one read, in the order asked; None for a missing one."""
+        found = self._get_all(paths)
+        return [None if (v := found.get(document_path(p).path)) is None else v.document for p in paths]
+
+    def _get_all(self, paths: Sequence[str]) -> dict[str, Versioned]:
+        wanted = list(dict.fromkeys(document_path(p) for p in _paths(paths)))
+        found: dict[str, Versioned] = {}
+        conn = self.connection()
+        for i in range(0, len(wanted), _GET_ALL_CHUNK):
+            chunk = wanted[i : i + _GET_ALL_CHUNK]
+            pairs = ", ".join("(?, ?)" for _ in chunk)
+            params = [x for doc in chunk for x in (doc.parent, doc.id)]
+            sql = f"SELECT {GROUP_COLUMNS} FROM documents WHERE (parent, id) IN (VALUES {pairs})"
+            for row in conn.execute(sql, params):
+                versioned = Versioned.from_row(row[0], row[1:])
+                found[versioned.document.path] = versioned
+        return found
+
     # --- writes --------------------------------------------------------------------------------
 
     def commit(
@@ -286,6 +321,16 @@ class LocalTransaction(WriteMethods):
         self._queries.append((query, [(v.document.path, v.version) for v in found]))
         return [v.document for v in found]
 
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]:
+        self._reading()
+        found = self.store._get_all(paths)
+        answer = []
+        for path in paths:
+            doc = document_path(path).path
+            self._reads[doc] = None if doc not in found else found[doc].version
+            answer.append(None if doc not in found else found[doc].document)
+        return answer
+
     def verify(self, conn: sqlite3.Connection) -> None:
         for path, version in self._reads.items():
             doc = document_path(path)
@@ -323,6 +368,15 @@ def local_indexes(registry: IndexRegistry) -> list[tuple[str, tuple[FieldPath, .
         for fields in sorted(all_fields)
         if not any(other != fields and other[: len(fields)] == fields for other in all_fields)
     ]
+
+
+_GET_ALL_CHUNK = 400  # (parent, id) pairs per statement, well below SQLite's limit of variables
+
+
+def _paths(paths: Sequence[str]) -> Sequence[str]:
+    if isinstance(paths, str) or not isinstance(paths, Sequence):
+        raise ValidationFailed([FieldProblem("paths", "must be a list of document paths", value=paths)])
+    return paths
 
 
 def _unavailable(path: Path, exc: Exception) -> Unavailable:

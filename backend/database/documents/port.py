@@ -6,11 +6,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeVar
 
 from backend.database.documents.paths import collection_path, document_path, new_id, parse_field_path
 from backend.database.documents.values import check_document
 from backend.errors import FieldProblem, ValidationFailed
+
+if TYPE_CHECKING:
+    from backend.database.documents.aggregates import Aggregation
 
 T = TypeVar("T")
 MAX_BATCH_WRITES = 500
@@ -194,6 +197,8 @@ class Transaction(Protocol):
 
     def get(self, path: str) -> Document | None: ...
 
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]: ...
+
     def query(
         self,
         collection: str | None = None,
@@ -220,6 +225,10 @@ class DocumentStore(Protocol):
     database_type: Any  # DatabaseType.FIRESTORE (set by the adapters)
 
     def get(self, path: str) -> Document | None: ...
+
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]:
+        """The documents at ``paths`` in one round trip, in the order asked; None for a missing one."""
+        ...
 
     def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None: ...
 
@@ -252,6 +261,36 @@ class DocumentStore(Protocol):
         collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
     ) -> int: ...
+
+    def aggregate(
+        self,
+        collection: str | None = None,
+        *,
+        aggregations: Mapping[str, Aggregation],
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """``{"n": Count(), "total": Sum("minutes"), "mean": Avg("minutes")}`` -> answers by name,
+        in one round trip, by Firestore's rules (``documents/aggregates.py``)."""
+        ...
+
+    def sum(
+        self,
+        collection: str | None = None,
+        *,
+        field: str,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> int | float: ...
+
+    def avg(
+        self,
+        collection: str | None = None,
+        *,
+        field: str,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> float | None: ...
 
     def batch(self) -> WriteBatch: ...
 

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 
-from backend.database.documents import DocumentStore, IndexRegistry
+from backend.database.documents import Avg, Count, DocumentStore, IndexRegistry, Sum
 from backend.database.documents.firestore import FirestoreDocumentStore
 from backend.database.documents.local import LocalDocumentStore
 from backend.database.documents.port import Document
@@ -84,6 +84,37 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def close(a: tuple[Any, ...], b: tuple[Any, ...], docs: dict[str, dict[str, Any]]) -> bool:
+    """Aggregation answers agree: counts and integer sums exactly, the types of every value, float
+    sums and means within the rounding of adding these documents' numbers in another order."""
+    if a[0] != "ok" or b[0] != "ok":
+        return a == b
+    magnitude = sum(abs(x) for x in _numbers(docs) if math.isfinite(x)) + 1.0
+    for key in a[1]:
+        x, y = a[1][key], b[1][key]
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, float):
+            if math.isnan(x) or math.isnan(y) or math.isinf(x) or math.isinf(y):
+                if not same(x, y):
+                    return False
+            elif not math.isclose(x, y, rel_tol=1e-9, abs_tol=magnitude * 1e-12):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _numbers(value: Any) -> list[float]:
+    if type(value) in (int, float):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _numbers(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _numbers(v)]
+    return []
+
+
 def ids(found: tuple[Any, ...]) -> tuple[Any, ...]:
     """The documents' paths (a collection group's documents share ids across parents)."""
     return ("ok", [d.path for d in found[1]]) if found[0] == "ok" else found
@@ -141,6 +172,18 @@ def check_one(
             ),
         )
         assert counted[0] == counted[1], f"count {spec['conditions']!r} on {docs!r}"
+        field = spec["order_by"][0][0] if spec.get("order_by") else "a"
+        wanted = {"n": Count(), "s": Sum(field), "m": Avg(field)}
+        totals = both(
+            stores,
+            lambda s, spec=spec, wanted=wanted: s.aggregate(
+                spec.get("collection"),
+                aggregations=wanted,
+                collection_group=spec.get("collection_group"),
+                conditions=spec["conditions"],
+            ),
+        )
+        assert close(totals[0], totals[1], docs), f"aggregate {field} {spec['conditions']!r} on {docs!r}"
         if answers[0][0] != "ok" or not answers[0][1]:
             continue
         after_path = answers[0][1][pick % len(answers[0][1])]

@@ -1,0 +1,80 @@
+"""Aggregation queries on the embedded store: one SQL statement when the query is expressible,
+else the Python evaluation of the query with ``aggregates.totals`` over the matching documents."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from backend.database.documents.aggregates import Totals, Wanted, fields, result, totals
+from backend.database.documents.local_codec import FLOAT
+from backend.database.documents.local_query import run_query
+from backend.database.documents.local_sql import Accessor, NotExpressible, Sql, condition_sql, scope_sql
+from backend.database.documents.matching import needs_python
+from backend.database.documents.paths import FieldPath
+from backend.database.documents.query import Query
+from backend.database.documents.values import lookup
+
+_PER_FIELD = 7  # the columns ``_field_sql`` selects for one field
+
+
+def run_aggregate(conn: sqlite3.Connection, query: Query, aggregations: Sequence[Wanted]) -> dict[str, Any]:
+    aggregated = fields(aggregations)
+    if not needs_python(query):
+        try:
+            sql, params = _select(query, aggregated)
+            row = conn.execute(sql, params).fetchone()
+        except NotExpressible:
+            pass
+        except sqlite3.OperationalError as exc:
+            if "integer overflow" not in str(exc):  # SQLite's sum() of int64s; Python's ints do not
+                raise
+        else:
+            by_field = {
+                f: _totals(row[1 + i * _PER_FIELD : 1 + (i + 1) * _PER_FIELD])
+                for i, f in enumerate(aggregated)
+            }
+            return result(aggregations, int(row[0]), by_field)
+    docs = [v.document.data for v in run_query(conn, query)]
+    counted = [d for d in docs if all(lookup(d, f)[0] for f in aggregated)]
+    by_field = {f: totals(lookup(d, f)[1] for d in counted) for f in aggregated}
+    return result(aggregations, len(counted), by_field)
+
+
+def _select(query: Query, aggregated: Sequence[FieldPath]) -> tuple[str, dict[str, Any]]:
+    sql = Sql()
+    where = [scope_sql(query)]
+    where += [condition_sql(sql, c) for c in query.conditions]
+    columns = ["count(*)"]
+    for path in aggregated:
+        field = Accessor(sql, path)
+        where.append(f"{field.type} IS NOT NULL")  # an aggregated field must exist
+        columns += _field_sql(field)
+    return f"SELECT {', '.join(columns)} FROM documents WHERE {' AND '.join(where)}", sql.params
+
+
+def _field_sql(field: Accessor) -> list[str]:
+    tag = field.tag(FLOAT)
+    return [
+        f"sum(CASE {field.type} WHEN 'integer' THEN {field.raw} END)",
+        f"total(CASE {field.type} WHEN 'real' THEN {field.raw} END)",
+        f"count(CASE {field.type} WHEN 'real' THEN 1 END)",
+        f"count(CASE WHEN {field.type} IN ('integer', 'real') THEN 1 END)",
+        f"count(CASE {tag} WHEN 'nan' THEN 1 END)",
+        f"count(CASE {tag} WHEN 'inf' THEN 1 END)",
+        f"count(CASE {tag} WHEN '-inf' THEN 1 END)",
+    ]
+
+
+def _totals(columns: Sequence[Any]) -> Totals:
+    ints, floats, n_floats, n_finite, nan, pos_inf, neg_inf = columns
+    return Totals(
+        ints=int(ints or 0),
+        floats=float(floats),
+        has_float=bool(n_floats or nan or pos_inf or neg_inf),
+        numbers=n_finite + nan + pos_inf + neg_inf,
+        nan=bool(nan),
+        pos_inf=bool(pos_inf),
+        neg_inf=bool(neg_inf),
+    )
