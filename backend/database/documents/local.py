@@ -22,16 +22,14 @@ from backend.database.documents import local_codec, writes
 from backend.database.documents.aggregates import AggregateMethods, Aggregation
 from backend.database.documents.indexes import IndexRegistry
 from backend.database.documents.local_aggregate import run_aggregate
-from backend.database.documents.local_query import COLUMNS, GROUP_COLUMNS, Versioned, run_query
+from backend.database.documents.local_query import COLUMNS, PLAIN_COLUMNS, Versioned, documents, run_query
 from backend.database.documents.local_sql import NotExpressible, literal, value_expression
-from backend.database.documents.paths import FieldPath, document_path
+from backend.database.documents.local_transactions import Contention, LocalTransaction
+from backend.database.documents.paths import DocPath, FieldPath, document_path
 from backend.database.documents.port import (
     Document,
     StoreWrites,
-    TransactionMisuse,
     Write,
-    WriteMethods,
-    WriteSequence,
 )
 from backend.database.documents.query import Query
 from backend.database.routing import DatabaseType
@@ -55,10 +53,6 @@ _UPSERT = (
     f"{_INSERT} ON CONFLICT (parent, id) DO UPDATE SET data = excluded.data, "
     "update_time = excluded.update_time, version = version + 1"
 )
-
-
-class _Contention(Exception):
-    """Something a transaction read changed before it could commit."""
 
 
 class LocalDocumentStore(StoreWrites, AggregateMethods):
@@ -162,7 +156,7 @@ class LocalDocumentStore(StoreWrites, AggregateMethods):
 
     def _query(self, collection: str | None, **spec: Any) -> tuple[Query, list[Versioned]]:
         query = self.indexes.query(collection, **spec)
-        return query, run_query(self.connection(), query)
+        return query, run_query(self.connection(), query, versions=True)
 
     def query(
         self,
@@ -174,7 +168,7 @@ class LocalDocumentStore(StoreWrites, AggregateMethods):
         limit: int | None = None,
         start_after: Any = None,
     ) -> list[Document]:
-        _, found = self._query(
+        query = self.indexes.query(
             collection,
             collection_group=collection_group,
             conditions=conditions,
@@ -182,7 +176,8 @@ class LocalDocumentStore(StoreWrites, AggregateMethods):
             limit=limit,
             start_after=start_after,
         )
-        return [v.document for v in found]
+        found: list[Document] = run_query(self.connection(), query)
+        return found
 
     def count(
         self,
@@ -210,22 +205,37 @@ class LocalDocumentStore(StoreWrites, AggregateMethods):
 
     def get_all(self, paths: Sequence[str]) -> list[Document | None]:
         """The documents at ``paths`` in one read, in the order asked; None for a missing one."""
-        found = self._get_all(paths)
-        return [None if (v := found.get(document_path(p).path)) is None else v.document for p in paths]
+        wanted = [document_path(p) for p in _paths(paths)]
+        found = {
+            doc.path: doc
+            for parent, rows in self._rows_by_parent(wanted, PLAIN_COLUMNS)
+            for doc in documents(parent, rows)
+        }
+        return [found.get(doc.path) for doc in wanted]
 
     def _get_all(self, paths: Sequence[str]) -> dict[str, Versioned]:
-        wanted = list(dict.fromkeys(document_path(p) for p in _paths(paths)))
-        found: dict[str, Versioned] = {}
+        """The documents at ``paths`` that exist, with their versions (for transactions)."""
+        wanted = [document_path(p) for p in _paths(paths)]
+        return {
+            f"{parent}/{row[0]}": Versioned.from_row(parent, row)
+            for parent, rows in self._rows_by_parent(wanted, COLUMNS)
+            for row in rows
+        }
+
+    def _rows_by_parent(self, wanted: Sequence[DocPath], columns: str) -> Iterator[tuple[str, list[Any]]]:
+        """Rows of the wanted documents, one statement per collection (and per 500 ids), each a
+        seek on the (parent, id) key."""
+        ids: dict[str, dict[str, None]] = {}
+        for doc in wanted:
+            ids.setdefault(doc.parent, {})[doc.id] = None
         conn = self.connection()
-        for i in range(0, len(wanted), _GET_ALL_CHUNK):
-            chunk = wanted[i : i + _GET_ALL_CHUNK]
-            pairs = ", ".join("(?, ?)" for _ in chunk)
-            params = [x for doc in chunk for x in (doc.parent, doc.id)]
-            sql = f"SELECT {GROUP_COLUMNS} FROM documents WHERE (parent, id) IN (VALUES {pairs})"
-            for row in conn.execute(sql, params):
-                versioned = Versioned.from_row(row[0], row[1:])
-                found[versioned.document.path] = versioned
-        return found
+        for parent, unique in ids.items():
+            every = list(unique)
+            for i in range(0, len(every), _GET_ALL_CHUNK):
+                chunk = every[i : i + _GET_ALL_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT {columns} FROM documents WHERE parent = ? AND id IN ({marks})"
+                yield parent, conn.execute(sql, [parent, *chunk]).fetchall()
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -270,7 +280,7 @@ class LocalDocumentStore(StoreWrites, AggregateMethods):
             result = fn(tx)
             try:
                 self.commit(tx.writes, check=tx.verify)
-            except _Contention:
+            except Contention:
                 time.sleep(min(0.01 * 2**attempt, 0.5))
                 continue
             return result
@@ -279,73 +289,6 @@ class LocalDocumentStore(StoreWrites, AggregateMethods):
             "the documents it read. Try again.",
             details={"attempts": max_attempts},
         )
-
-
-class LocalTransaction(WriteMethods):
-    """Reads record versions; ``verify`` (under the write lock) fails if any of them moved."""
-
-    def __init__(self, store: LocalDocumentStore) -> None:
-        self.store = store
-        self.writes: list[Write] = []
-        self._sequence = WriteSequence()
-        self._reads: dict[str, int | None] = {}
-        self._queries: list[tuple[Query, list[tuple[str, int]]]] = []
-
-    def _reading(self) -> None:
-        if self.writes:
-            raise TransactionMisuse("a transaction must do all its reads before its first write")
-
-    def get(self, path: str) -> Document | None:
-        self._reading()
-        found = self.store._get(path)
-        self._reads[document_path(path).path] = None if found is None else found.version
-        return None if found is None else found.document
-
-    def query(
-        self,
-        collection: str | None = None,
-        *,
-        collection_group: str | None = None,
-        conditions: Sequence[Mapping[str, Any]] | None = None,
-        order_by: Any = None,
-        limit: int | None = None,
-    ) -> list[Document]:
-        self._reading()
-        query, found = self.store._query(
-            collection,
-            collection_group=collection_group,
-            conditions=conditions,
-            order_by=order_by,
-            limit=limit,
-        )
-        self._queries.append((query, [(v.document.path, v.version) for v in found]))
-        return [v.document for v in found]
-
-    def get_all(self, paths: Sequence[str]) -> list[Document | None]:
-        self._reading()
-        found = self.store._get_all(paths)
-        answer = []
-        for path in paths:
-            doc = document_path(path).path
-            self._reads[doc] = None if doc not in found else found[doc].version
-            answer.append(None if doc not in found else found[doc].document)
-        return answer
-
-    def verify(self, conn: sqlite3.Connection) -> None:
-        for path, version in self._reads.items():
-            doc = document_path(path)
-            row = conn.execute(
-                "SELECT version FROM documents WHERE parent = ? AND id = ?", (doc.parent, doc.id)
-            ).fetchone()
-            if (None if row is None else row[0]) != version:
-                raise _Contention
-        for query, seen in self._queries:
-            if [(v.document.path, v.version) for v in run_query(conn, query)] != seen:
-                raise _Contention
-
-    def _write(self, write: Write) -> None:
-        self._sequence.add(write)
-        self.writes.append(write)
 
 
 def local_indexes(registry: IndexRegistry) -> list[tuple[str, tuple[FieldPath, ...]]]:
@@ -370,7 +313,7 @@ def local_indexes(registry: IndexRegistry) -> list[tuple[str, tuple[FieldPath, .
     ]
 
 
-_GET_ALL_CHUNK = 400  # (parent, id) pairs per statement, well below SQLite's limit of variables
+_GET_ALL_CHUNK = 500  # ids per statement, well below SQLite's limit of bound variables
 
 
 def _paths(paths: Sequence[str]) -> Sequence[str]:

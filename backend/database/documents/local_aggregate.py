@@ -36,7 +36,7 @@ def run_aggregate(conn: sqlite3.Connection, query: Query, aggregations: Sequence
                 for i, f in enumerate(aggregated)
             }
             return result(aggregations, int(row[0]), by_field)
-    docs = [v.document.data for v in run_query(conn, query)]
+    docs = [doc.data for doc in run_query(conn, query)]
     counted = [d for d in docs if all(lookup(d, f)[0] for f in aggregated)]
     by_field = {f: totals(lookup(d, f)[1] for d in counted) for f in aggregated}
     return result(aggregations, len(counted), by_field)

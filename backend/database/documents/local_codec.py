@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -126,12 +126,15 @@ def _decode_object(obj: dict[str, Any]) -> Any:
     return obj
 
 
-_DECODER = json.JSONDecoder(object_hook=_decode_object)
+# The decoder's scanner, called directly: the store writes its JSON without surrounding whitespace,
+# which is all JSONDecoder.decode would handle beyond it (in Python, per document).
+scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(object_hook=_decode_object).scan_once  # type: ignore[attr-defined]
+ESCAPED = _SOH  # in a document's text when it holds escaped strings; else ``scan(text, 0)[0]`` decodes it
 
 
 def decode(text: str) -> dict[str, Any]:
     """The document's data from its JSON text."""
-    result: dict[str, Any] = _DECODER.decode(text)
+    result: dict[str, Any] = scan(text, 0)[0]
     if _SOH in text:  # escaped strings (rare): undo the escaping
         result = _unescape_strings(result)
     return result

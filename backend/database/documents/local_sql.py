@@ -77,6 +77,12 @@ class Accessor:
         """The tagged value (timestamp text, bytes hex, ...); NULL when the value has another type."""
         return self._tag_call("json_extract", tag)
 
+    def geo(self, index: int) -> str:
+        """The latitude (0) or longitude (1) of a geo point; NULL for any other value."""
+        if self._tag_paths is None:
+            return f"json_extract({self.tag(GEO)}, '$[{index}]')"
+        return f"json_extract(data, {self._tag_paths[GEO][:-1]}[{index}]')"  # one walk, not two
+
     def _tag_type(self, tag: str) -> str:
         return self._tag_call("json_type", tag)
 
@@ -103,12 +109,9 @@ class Accessor:
             f"CASE {self.type} WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'integer' THEN {self.raw} "
             f"WHEN 'real' THEN {self.raw} WHEN 'text' THEN {self.raw} WHEN 'object' THEN COALESCE("
             f"{self.tag(TS)}, {self.tag(BYTES)}, replace({self.tag(REF)}, '/', char(1)), "
-            f"json_extract({self.tag(GEO)}, '$[0]'), "
+            f"{self.geo(0)}, "
             f"CASE {self.tag(FLOAT)} WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END) END"
         )
-
-    def sort_value2(self) -> str:
-        return f"json_extract({self.tag(GEO)}, '$[1]')"
 
     def typed(self, value: Any) -> tuple[str, list[Any]]:
         """(SQL reading this field as the operand's type, the operand's SQL values)."""
@@ -126,8 +129,7 @@ class Accessor:
         if kind == v.REFERENCE:
             return f"replace({self.tag(REF)}, '/', char(1))", [value.path.replace("/", SLASH_KEY)]
         if kind == v.GEO:
-            geo = self.tag(GEO)
-            return f"json_extract({geo}, '$[0]'), json_extract({geo}, '$[1]')", [
+            return f"{self.geo(0)}, {self.geo(1)}", [
                 value.latitude,
                 value.longitude,
             ]
@@ -139,10 +141,17 @@ class Accessor:
             return f"{self.type} = 'null'"
         if kind == v.NAN:
             return f"{self.tag(FLOAT)} = 'nan'"
-        if kind == v.STRING:  # the indexable form: the raw value first, the type check second
-            return f"({self.raw} = {self.sql.param(sql_text(value))} AND {self.type} = 'text')"
+        # The indexable form: the raw value (what ``prepare``'s expression indexes hold) first. The
+        # raw value of an array, a map or a tagged value is its JSON text, and of a boolean 1 or 0,
+        # so only operands that could equal those need the type checked too (each check costs a
+        # second walk of the JSON per row).
+        if kind == v.STRING:
+            text = sql_text(value)
+            typed = f" AND {self.type} = 'text'" if text[:1] in ("[", "{") else ""
+            return f"({self.raw} = {self.sql.param(text)}{typed})"
         if kind == v.NUMBER and math.isfinite(value):
-            return f"({self.raw} = {self.sql.param(value)} AND {self.type} IN ('integer', 'real'))"
+            typed = f" AND {self.type} IN ('integer', 'real')" if value in (0, 1) else ""
+            return f"({self.raw} = {self.sql.param(value)}{typed})"
         return self.compare("=", value)
 
     def compare(self, op: str, value: Any) -> str:
@@ -178,30 +187,34 @@ def condition_sql(sql: Sql, c: Condition) -> str:
 
 @dataclass(frozen=True)
 class SortTerm:
-    expressions: tuple[str, ...]  # rank, value, second value (geo longitude)
+    """How SQL orders by one field: its type's rank, then its value within the type.
+
+    A geo point's value is its latitude only: results whose ordered fields hold geo points (or
+    arrays or maps) are ordered again in Python (``local_query``), and a geo point as a cursor value
+    is left to Python too, so SQL never needs a third key (each key costs a JSON walk per row)."""
+
+    expressions: tuple[str, str]  # rank, value
     descending: bool
+    present: str  # true when the document has the field (ordering leaves out those without)
 
 
 def order_terms(sql: Sql, query: Query) -> list[SortTerm]:
     terms = []
     for order in query.effective_orders:
         field = Accessor(sql, order.field)
-        terms.append(
-            SortTerm((field.rank(), field.sort_value(), field.sort_value2()), order.direction == "desc")
-        )
+        expressions = (field.rank(), field.sort_value())
+        terms.append(SortTerm(expressions, order.direction == "desc", f"{field.type} IS NOT NULL"))
     return terms
 
 
-def cursor_values(value: Any) -> tuple[Any, Any, Any]:
-    """(rank, value, second value) of a cursor value, as ``order_terms`` computes them in SQL."""
+def cursor_values(value: Any) -> tuple[Any, Any]:
+    """(rank, value) of a cursor value, as ``order_terms`` computes them in SQL."""
     kind = v.rank(value)
     if kind in (v.NULL, v.NAN):
-        return kind, None, None
-    if kind == v.GEO:
-        return kind, value.latitude, value.longitude
-    if kind in (v.ARRAY, v.MAP):
+        return kind, None
+    if kind in (v.GEO, v.ARRAY, v.MAP):
         raise NotExpressible
-    return kind, Accessor(Sql(), ("x",)).typed(value)[1][0], None
+    return kind, Accessor(Sql(), ("x",)).typed(value)[1][0]
 
 
 def scope_sql(query: Query) -> str:

@@ -86,3 +86,15 @@ def test_local_indexes_leave_out_what_a_longer_index_serves() -> None:
         ]
     )
     assert local_indexes(registry) == [("c", (("a",), ("b",))), ("c", (("x",),)), ("d", (("a",),))]
+
+
+def test_the_query_loops_documents_are_plain_documents() -> None:
+    from datetime import UTC, datetime
+
+    from backend.database.documents.port import Document, stored_document
+
+    at = datetime(2024, 4, 1, tzinfo=UTC)
+    fast = stored_document("a", "chats/a", {"n": 1}, at, at)
+    assert fast == Document("a", "chats/a", {"n": 1}, at, at)
+    assert type(fast) is Document
+    assert fast.to_dict() == {"n": 1, "id": "a"}
