@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import repeat
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from backend.database.documents import local_codec
@@ -18,13 +20,14 @@ from backend.database.documents.local_sql import (
     scope_sql,
 )
 from backend.database.documents.matching import matches, needs_python
-from backend.database.documents.port import Document, stored_document
+from backend.database.documents.port import Document
 from backend.database.documents.query import Query
 from backend.database.documents.values import GeoPoint, SortKey, lookup
 
 COLUMNS = "id, data, create_time, update_time, version"
 GROUP_COLUMNS = f"parent, {COLUMNS}"  # a collection group's documents have different parents
-PLAIN_COLUMNS = "id, data, create_time, update_time"  # reads outside a transaction need no versions
+# Reads outside a transaction need no versions; a create time equal to the update time comes as NULL.
+PLAIN_COLUMNS = "id, data, NULLIF(create_time, update_time), update_time"
 
 
 class Versioned(NamedTuple):
@@ -55,32 +58,47 @@ def _rows(query: Query, rows: Iterable[tuple[Any, ...]]) -> list[Versioned]:
 
 
 def documents(parent: str | None, rows: Iterable[tuple[Any, ...]]) -> list[Document]:
-    """Documents from result rows: the query path's hot loop (``parent`` None: rows start with it).
+    """Documents from ``PLAIN_COLUMNS`` rows: the query path's hot loop (``parent`` None: each row
+    starts with its parent).
 
     The same work as ``Versioned.from_row`` with less per row: commit times repeat across rows (a
-    batch shares one, and an unchanged document's two are equal), so each is parsed once.
+    batch shares one, and an unchanged document's two are one), so each is parsed once; the JSON
+    scanner is called directly; and documents are built without the dataclass's per-field setattr.
     """
     if parent is None:
         return [doc for row in rows for doc in documents(row[0], [row[1:]])]
-    parse, make = datetime.fromisoformat, stored_document
-    scan, decode, escaped = local_codec.scan, local_codec.decode, local_codec.ESCAPED
+    parse, scan, decode = datetime.fromisoformat, local_codec.scan, local_codec.decode
+    escaped = local_codec.ESCAPED
+    new, set_fields = object.__new__, object.__setattr__
     stamps: dict[str, datetime] = {}
     prefix = parent + "/"
-
-    def stamp(text: str) -> datetime:
-        parsed = stamps[text] = parse(text)
-        return parsed
-
-    return [
-        make(
-            doc_id,
-            prefix + doc_id,
-            scan(data, 0)[0] if escaped not in data else decode(data),  # decode, inlined
-            stamps.get(created) or stamp(created),
-            stamps.get(updated) or stamp(updated),
+    found: list[Document] = []
+    append = found.append
+    created_at: datetime | None
+    for doc_id, data, created, updated in rows:
+        updated_at = stamps.get(updated)
+        if updated_at is None:
+            updated_at = stamps[updated] = parse(updated)
+        if created is None:  # NULLIF: created when last updated
+            created_at = updated_at
+        else:
+            created_at = stamps.get(created)
+            if created_at is None:
+                created_at = stamps[created] = parse(created)
+        doc = new(Document)  # = Document(...), as port.stored_document explains
+        set_fields(
+            doc,
+            "__dict__",
+            {
+                "id": doc_id,
+                "path": prefix + doc_id,
+                "data": scan(data, 0)[0] if escaped not in data else decode(data),
+                "create_time": created_at,
+                "update_time": updated_at,
+            },
         )
-        for doc_id, data, created, updated in rows
-    ]
+        append(doc)
+    return found
 
 
 def run_query(conn: sqlite3.Connection, query: Query, *, count: bool = False, versions: bool = False) -> Any:
@@ -114,17 +132,19 @@ def _any_composite(docs: list[Document], query: Query) -> bool:
     """Whether an ordered field holds an array, a map or a geo point in one of the documents (SQL
     orders arrays and maps only by type, and geo points only by latitude)."""
     for order in query.effective_orders:
-        if len(order.field) == 1:
-            name = order.field[0]
-            values: Iterable[Any] = (doc.data.get(name) for doc in docs)
+        if len(order.field) == 1:  # the usual case, in C: dict.get of each document's data
+            values: Iterable[Any] = map(dict.get, map(_data, docs), repeat(order.field[0]))
         else:
             values = (lookup(doc.data, order.field)[1] for doc in docs)
-        if any(type(value) in _ORDERED_IN_PYTHON for value in values):
+        if not _ORDERED_IN_PYTHON.isdisjoint(map(type, values)):
             return True
     return False
 
 
-_ORDERED_IN_PYTHON = (list, dict, GeoPoint)
+_data = attrgetter("data")
+
+
+_ORDERED_IN_PYTHON = frozenset((list, dict, GeoPoint))
 
 
 def _select(query: Query, *, count: bool, versions: bool = False) -> tuple[str, dict[str, Any]]:
