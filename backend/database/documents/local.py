@@ -96,7 +96,15 @@ class LocalDocumentStore(StoreWrites, AggregateMethods):
     @contextmanager
     def _write_lock(self) -> Iterator[sqlite3.Connection]:
         conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # the write lock first: whatever a commit checks stays true
+        except sqlite3.OperationalError as exc:
+            raise Unavailable(
+                f"The document store {self.path} stayed locked by another writer for "
+                f"{self._busy_ms / 1000:g} s ({exc}). Try again; if it persists, look for a process "
+                "that keeps a write transaction open on the file.",
+                details={"path": str(self.path)},
+            ) from exc
         try:
             yield conn
         except BaseException:

@@ -113,26 +113,84 @@ def test_transaction_errors_are_the_ports(document_store: DocumentStore) -> None
         document_store.run_transaction(update_missing)
 
 
-def test_concurrent_transactions_lose_no_update(document_store: DocumentStore) -> None:
-    # Small on purpose: the emulator waits about two seconds per lock clash.
-    errors: list[Any] = []
+WAIT_S = 30  # a safety net so broken code fails instead of hanging; never reached when correct
 
-    def worker() -> None:
+
+def overlapping(reads: Any, writes: Any, together: threading.Barrier) -> Any:
+    """A transaction function whose first attempt waits, after its reads, until the other thread's
+    transaction has read too: both read the same state before either writes, every time."""
+    attempts = 0
+
+    def run(tx: Transaction) -> None:
+        nonlocal attempts
+        attempts += 1
+        seen = reads(tx)
+        if attempts == 1:
+            together.wait(WAIT_S)
+        writes(tx, seen)
+
+    return run
+
+
+def in_threads(*workers: Any) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def guarded(work: Any) -> None:
         try:
-            for _ in range(2):
-                document_store.run_transaction(increment, max_attempts=10)
-        except Exception as exc:
+            work()
+        except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=guarded, args=(w,)) for w in workers]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+        t.join(timeout=4 * WAIT_S)
+    return errors
+
+
+def test_concurrent_transactions_lose_no_update(document_store: DocumentStore) -> None:
+    # Two threads, two increments each. The first increments read the counter before either thread
+    # writes, so they clash and one must run again; the second ones race freely. (Only the first:
+    # the emulator locks what a transaction read, so a thread waiting with its second increment's
+    # read would block the other's retry.) Small: the emulator takes about two seconds per clash.
+    together = threading.Barrier(2)
+
+    def read(tx: Transaction) -> Any:
+        return tx.get("counters/c1")
+
+    def write(tx: Transaction, doc: Any) -> None:
+        tx.set("counters/c1", {"count": (doc.data["count"] if doc else 0) + 1})
+
+    def worker() -> None:
+        document_store.run_transaction(overlapping(read, write, together), max_attempts=10)
+        document_store.run_transaction(lambda tx: write(tx, read(tx)), max_attempts=10)
+
+    assert in_threads(worker, worker) == []
     doc = document_store.get("counters/c1")
     assert doc is not None
     assert doc.data == {"count": 4}
+
+
+def test_a_query_in_a_transaction_admits_no_phantom(document_store: DocumentStore) -> None:
+    # At most two bookings per slot. Both transactions query the slot (one booking) before either
+    # writes; the second to commit must see the first's new booking (not a document it read, a
+    # document its query would now find) and run again.
+    document_store.set("bookings/first", {"slot": 1})
+    together = threading.Barrier(2)
+
+    def booker(name: str) -> Any:
+        def book(tx: Transaction, found: list[Any]) -> None:
+            if len(found) < 2:
+                tx.create(f"bookings/{name}", {"slot": 1})
+
+        booking = overlapping(
+            lambda tx: tx.query("bookings", conditions=[{"field": "slot", "value": 1}]), book, together
+        )
+        return lambda: document_store.run_transaction(booking, max_attempts=10)
+
+    assert in_threads(booker("a"), booker("b")) == []
+    assert document_store.count("bookings", conditions=[{"field": "slot", "value": 1}]) == 2
 
 
 REFUSED_ORDERS = [
