@@ -12,7 +12,7 @@ import hashlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -230,7 +230,7 @@ class LocalDocumentStore(StoreWrites, AggregateMethods):
             for row in rows
         }
 
-    def _rows_by_parent(self, wanted: Sequence[DocPath], columns: str) -> Iterator[tuple[str, list[Any]]]:
+    def _rows_by_parent(self, wanted: Sequence[DocPath], columns: str) -> Iterator[tuple[str, Iterable[Any]]]:
         """Rows of the wanted documents, one statement per collection (and per 500 ids), each a
         seek on the (parent, id) key."""
         ids: dict[str, dict[str, None]] = {}
@@ -243,7 +243,7 @@ class LocalDocumentStore(StoreWrites, AggregateMethods):
                 chunk = every[i : i + _GET_ALL_CHUNK]
                 marks = ", ".join("?" * len(chunk))
                 sql = f"SELECT {columns} FROM documents WHERE parent = ? AND id IN ({marks})"
-                yield parent, conn.execute(sql, [parent, *chunk]).fetchall()
+                yield parent, conn.execute(sql, [parent, *chunk])  # read as decoded: see run_query
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -321,7 +321,7 @@ def local_indexes(registry: IndexRegistry) -> list[tuple[str, tuple[FieldPath, .
     ]
 
 
-_GET_ALL_CHUNK = 500  # ids per statement, well below SQLite's limit of bound variables
+_GET_ALL_CHUNK = 900  # ids per statement, below SQLite's oldest limit of bound variables (999)
 
 
 def _paths(paths: Sequence[str]) -> Sequence[str]:

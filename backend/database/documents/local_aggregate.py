@@ -43,24 +43,32 @@ def run_aggregate(conn: sqlite3.Connection, query: Query, aggregations: Sequence
 
 
 def _select(query: Query, aggregated: Sequence[FieldPath]) -> tuple[str, dict[str, Any]]:
+    """One statement: an inner query reads each aggregated field's type and value once per row
+    (its LIMIT keeps SQLite from folding it into the outer one, which would read them again for
+    every column), the outer one keeps the rows that have every field and adds up."""
     sql = Sql()
     where = [scope_sql(query)]
     where += [condition_sql(sql, c) for c in query.conditions]
-    columns = ["count(*)"]
-    for path in aggregated:
+    inner, present, columns = [], [], ["count(*)"]
+    for i, path in enumerate(aggregated):
         field = Accessor(sql, path)
-        where.append(f"{field.type} IS NOT NULL")  # an aggregated field must exist
-        columns += _field_sql(field)
-    return f"SELECT {', '.join(columns)} FROM documents WHERE {' AND '.join(where)}", sql.params
+        inner += [f"{field.type} AS t{i}", f"{field.raw} AS x{i}"]
+        present.append(f"t{i} IS NOT NULL")  # an aggregated field must exist
+        columns += _field_sql(f"t{i}", f"x{i}")
+    if not aggregated:
+        return f"SELECT count(*) FROM documents WHERE {' AND '.join(where)}", sql.params
+    rows = f"SELECT {', '.join(inner)} FROM documents WHERE {' AND '.join(where)} LIMIT -1"
+    return f"SELECT {', '.join(columns)} FROM ({rows}) WHERE {' AND '.join(present)}", sql.params
 
 
-def _field_sql(field: Accessor) -> list[str]:
-    tag = field.tag(FLOAT)
+def _field_sql(kind: str, value: str) -> list[str]:
+    """The totals of one field from its JSON type and value (for an object, its JSON text)."""
+    tag = f"CASE {kind} WHEN 'object' THEN json_extract({value}, '$.\"{FLOAT}\"') END"
     return [
-        f"sum(CASE {field.type} WHEN 'integer' THEN {field.raw} END)",
-        f"total(CASE {field.type} WHEN 'real' THEN {field.raw} END)",
-        f"count(CASE {field.type} WHEN 'real' THEN 1 END)",
-        f"count(CASE WHEN {field.type} IN ('integer', 'real') THEN 1 END)",
+        f"sum(CASE {kind} WHEN 'integer' THEN {value} END)",
+        f"total(CASE {kind} WHEN 'real' THEN {value} END)",
+        f"count(CASE {kind} WHEN 'real' THEN 1 END)",
+        f"count(CASE WHEN {kind} IN ('integer', 'real') THEN 1 END)",
         f"count(CASE {tag} WHEN 'nan' THEN 1 END)",
         f"count(CASE {tag} WHEN 'inf' THEN 1 END)",
         f"count(CASE {tag} WHEN '-inf' THEN 1 END)",

@@ -20,7 +20,7 @@ from backend.database.documents.local_sql import (
     scope_sql,
 )
 from backend.database.documents.matching import matches, needs_python
-from backend.database.documents.port import Document
+from backend.database.documents.port import DOCUMENT_FIELD_SETTERS, Document
 from backend.database.documents.query import Query
 from backend.database.documents.values import GeoPoint, SortKey, lookup
 
@@ -69,7 +69,8 @@ def documents(parent: str | None, rows: Iterable[tuple[Any, ...]]) -> list[Docum
         return [doc for row in rows for doc in documents(row[0], [row[1:]])]
     parse, scan, decode = datetime.fromisoformat, local_codec.scan, local_codec.decode
     escaped = local_codec.ESCAPED
-    new, set_fields = object.__new__, object.__setattr__
+    new = object.__new__
+    set_id, set_path, set_data, set_created, set_updated = DOCUMENT_FIELD_SETTERS
     stamps: dict[str, datetime] = {}
     prefix = parent + "/"
     found: list[Document] = []
@@ -86,17 +87,11 @@ def documents(parent: str | None, rows: Iterable[tuple[Any, ...]]) -> list[Docum
             if created_at is None:
                 created_at = stamps[created] = parse(created)
         doc = new(Document)  # = Document(...), as port.stored_document explains
-        set_fields(
-            doc,
-            "__dict__",
-            {
-                "id": doc_id,
-                "path": prefix + doc_id,
-                "data": scan(data, 0)[0] if escaped not in data else decode(data),
-                "create_time": created_at,
-                "update_time": updated_at,
-            },
-        )
+        set_id(doc, doc_id)
+        set_path(doc, prefix + doc_id)
+        set_data(doc, scan(data, 0)[0] if escaped not in data else decode(data))
+        set_created(doc, created_at)
+        set_updated(doc, updated_at)
         append(doc)
     return found
 
