@@ -251,7 +251,9 @@ def _cursor(query: Query, start_after: Any) -> tuple[Any, ...]:
     orders = query.effective_orders
     if isinstance(start_after, Document):
         parent = start_after.path.rpartition("/")[0]
-        if not query.group and parent != query.collection:  # a group's cursor is any position, as Google's
+        # Google's client refuses another collection's document; in a collection group, any
+        # document's path is a position in the order, and the client takes it.
+        if not query.group and parent != query.collection:
             raise _bad(
                 "start_after",
                 f"the document {start_after.path} is not in {query.collection}; "

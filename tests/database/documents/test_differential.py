@@ -45,16 +45,34 @@ class AnyIndex(IndexRegistry):
         return None
 
 
+class Stores(tuple[DocumentStore, DocumentStore]):
+    """The embedded store and the emulator, emptied every ``EMPTY_EVERY`` examples: each example
+    writes a collection of its own, and collection-group queries read them all, so a long run would
+    otherwise slow down as the stores fill."""
+
+    EMPTY_EVERY = 500
+    firestore_host: str
+
+    def fresh_collection(self) -> str:
+        n = next(_collections)
+        if n and n % self.EMPTY_EVERY == 0:
+            local = self[0]
+            assert isinstance(local, LocalDocumentStore)
+            local.connection().execute("DELETE FROM documents")
+            emulators.wipe_firestore(self.firestore_host)
+        return f"diff{n}"
+
+
 @pytest.fixture(scope="module")
-def stores(
-    firestore_host: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[DocumentStore, ...]]:
+def stores(firestore_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
     emulators.wipe_firestore(firestore_host)
     local = LocalDocumentStore(
         tmp_path_factory.mktemp("differential") / "documents.sqlite3", indexes=AnyIndex()
     )
     remote = FirestoreDocumentStore(project=emulators.PROJECT, indexes=AnyIndex())
-    yield local, remote
+    both = Stores((local, remote))
+    both.firestore_host = firestore_host
+    yield both
     local.close()
     remote.close()
 
@@ -125,14 +143,14 @@ def both(stores: tuple[DocumentStore, ...], call: Callable[[DocumentStore], Any]
 
 
 def check_one(
-    stores: tuple[DocumentStore, ...],
+    stores: Stores,
     docs: dict[str, dict[str, Any]],
     specs: list[dict[str, Any]],
     cursor_picks: list[int],
     record: Callable[[str], object] = event,
 ) -> None:
     """Write ``docs`` to a fresh collection of both stores, then run each query on both."""
-    collection = f"diff{next(_collections)}"
+    collection = stores.fresh_collection()
 
     paths = {name: name.replace("@", collection) if "/" in name else f"{collection}/{name}" for name in docs}
 
@@ -218,7 +236,7 @@ def _seeded(test: Callable[..., Any]) -> Callable[..., Any]:
     cursor_picks=st.lists(st.integers(min_value=0, max_value=10), min_size=4, max_size=4),
 )
 def test_embedded_store_answers_as_the_emulator(
-    stores: tuple[DocumentStore, ...],
+    stores: Stores,
     docs: dict[str, dict[str, Any]],
     specs: list[dict[str, Any]],
     cursor_picks: list[int],
@@ -258,7 +276,7 @@ REGRESSIONS: list[tuple[str, dict[str, dict[str, Any]], dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("docs", "spec"), [r[1:] for r in REGRESSIONS], ids=[r[0] for r in REGRESSIONS])
 def test_differences_found_before(
-    stores: tuple[DocumentStore, ...], docs: dict[str, dict[str, Any]], spec: dict[str, Any]
+    stores: Stores, docs: dict[str, dict[str, Any]], spec: dict[str, Any]
 ) -> None:
     check_one(stores, docs, [spec], [0], record=print)
 
