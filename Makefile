@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint pytest bench clean
+.PHONY: run test lint pytest bench differential clean
 
 $(STAMP): pyproject.toml
 	@echo ">> creating $(VENV) and installing the project (first run only)"
@@ -26,9 +26,17 @@ lint: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The long differential run for nightly use: the embedded store against the Firestore emulator on
+# many generated documents and queries, with a new seed each run (printed; set it to reproduce).
+DIFFERENTIAL_EXAMPLES ?= 5000
+differential: $(STAMP)
+	@seed=$${WELLNESS_DIFFERENTIAL_SEED:-$$(date +%s)}; echo ">> differential: $(DIFFERENTIAL_EXAMPLES) examples, WELLNESS_DIFFERENTIAL_SEED=$$seed"; \
+	WELLNESS_DIFFERENTIAL_EXAMPLES=$(DIFFERENTIAL_EXAMPLES) WELLNESS_DIFFERENTIAL_SEED=$$seed \
+	$(BIN)/python -m pytest -q -o timeout=0 --hypothesis-show-statistics tests/database/documents/test_differential.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/sql_ingest.py
 	$(BIN)/python bench/documents.py
 
 clean:
-	rm -rf $(VENV) .wellness .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .wellness .pytest_cache .mypy_cache .ruff_cache .hypothesis

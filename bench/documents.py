@@ -1,6 +1,7 @@
 """Document store: the project's adapters against raw baselines, each pair in one process.
 
     .venv/bin/python bench/documents.py [--docs 100000] [--emulator-docs 20000] [--rounds 3]
+                                        [--repeat 20] [--only writes|reads|emulator]
 
 1. write: N survey documents in batches of 500 through the embedded adapter (validation, Firestore
    limits, encoding, upsert) vs ``sqlite3.executemany`` of the same documents as JSON into the same
@@ -8,11 +9,18 @@
 2. write on the Firestore emulator: the Firestore adapter vs the raw google client, batches of 500.
    Target >= 0.8. Skipped when the emulator is not installed. Uses fewer documents (the emulator is
    slow and the pair measures overhead, not the emulator).
-3. query: two equality conditions and an order over the N documents, embedded adapter vs the
-   hand-written SQL on the same table, which may use the same expression index (rows decoded with
-   json.loads in both). Target >= 0.5.
+3. query: two equality conditions and an order over the N documents (about 1,000 results),
+   embedded adapter vs the hand-written SQL on the same table, which may use the same expression
+   index (rows decoded with json.loads). Target >= 0.8.
+4. get_all: 1,000 documents by path (in random order) in one call, embedded adapter vs one
+   hand-written ``SELECT ... WHERE parent = ? AND id IN (...)`` with json.loads, answered in the
+   order asked.
+5. aggregation: count, sum and average of ``vas.physical`` over one company's surveys, embedded
+   adapter (Firestore's rules for the sum) vs the hand-written ``SELECT count(*), sum(...),
+   avg(...)`` on the same index.
 
-Ratios are raw time / project time (1.0 = no overhead); the best of --rounds runs counts.
+Ratios are raw time / project time (1.0 = no overhead); the best of --rounds runs counts (reads:
+each run repeats the call --repeat times, since one call takes milliseconds).
 """
 
 from __future__ import annotations
@@ -31,7 +39,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.database.documents.indexes import IndexRegistry
+from backend.database.documents import Avg, Count, Sum
+from backend.database.documents.indexes import INDEXES, IndexRegistry, index
 from backend.database.documents.local import LocalDocumentStore
 
 BATCH = 500
@@ -190,16 +199,38 @@ def emulator_writes(tmp: Path, docs: list[tuple[str, dict[str, Any]]], rounds: i
         print(f"write, Firestore adapter vs google client: skipped ({skip.msg})")
 
 
-# --- 3. a query on the embedded store ---------------------------------------------------------
+# --- 3-5. reads on the embedded store -------------------------------------------------------
 
 
-def local_query(tmp: Path, docs: list[tuple[str, dict[str, Any]]], rounds: int) -> None:
-    store = LocalDocumentStore(tmp / "query.sqlite3", indexes=IndexRegistry())
+def repeated(call: Callable[[], object], times: int) -> Callable[[], float]:
+    def run() -> float:
+        started = time.perf_counter()
+        for _ in range(times):
+            call()
+        return time.perf_counter() - started
+
+    return run
+
+
+def local_reads(tmp: Path, docs: list[tuple[str, dict[str, Any]]], rounds: int, repeat: int) -> None:
+    registry = IndexRegistry((*INDEXES, index("consultations", "company_id", "vas.physical")))
+    store = LocalDocumentStore(tmp / "query.sqlite3", indexes=registry)
     store.prepare()  # as init_db does; the hand-written SQL below can use the same index
     for i in range(0, len(docs), BATCH):
         with store.batch() as batch:
             for doc_id, data in docs[i : i + BATCH]:
                 batch.set(f"consultations/{doc_id}", data)
+    conn = sqlite3.connect(tmp / "query.sqlite3")
+    local_query(store, conn, rounds, repeat, len(docs))
+    local_get_all(store, conn, docs, rounds, repeat)
+    local_aggregate(store, conn, rounds, repeat, len(docs))
+    store.close()
+    conn.close()
+
+
+def local_query(
+    store: LocalDocumentStore, conn: sqlite3.Connection, rounds: int, repeat: int, n: int
+) -> None:
     conditions = [
         {"field": "company_id", "operator": "==", "value": 7},
         {"field": "phase", "operator": "==", "value": "after"},
@@ -209,29 +240,86 @@ def local_query(tmp: Path, docs: list[tuple[str, dict[str, Any]]], rounds: int) 
         """AND json_extract(data, '$."company_id"') = 7 AND json_extract(data, '$."phase"') = 'after' """
         "ORDER BY json_extract(data, '$.answered_at.__ts__')"
     )
-    conn = sqlite3.connect(tmp / "query.sqlite3")
 
-    def project() -> float:
-        started = time.perf_counter()
-        found = store.query("consultations", conditions=conditions, order_by="answered_at")
-        elapsed = time.perf_counter() - started
-        assert len(found) > 100
-        return elapsed
+    def project() -> list[Any]:
+        return store.query("consultations", conditions=conditions, order_by="answered_at")
 
-    def raw() -> float:
-        started = time.perf_counter()
-        rows = [(doc_id, json.loads(data)) for doc_id, data in conn.execute(sql)]
-        elapsed = time.perf_counter() - started
-        assert len(rows) > 100
-        return elapsed
+    def raw() -> list[Any]:
+        return [(doc_id, json.loads(data)) for doc_id, data in conn.execute(sql)]
 
-    expected = [r[0] for r in conn.execute(sql)]
-    assert [
-        d.id for d in store.query("consultations", conditions=conditions, order_by="answered_at")
-    ] == expected
-    compare("query, embedded store vs hand-written SQL", project, raw, rounds=rounds, target=0.5, n=len(docs))
-    store.close()
-    conn.close()
+    assert [d.id for d in project()] == [doc_id for doc_id, _ in raw()]
+    assert len(raw()) > 100
+    compare(
+        f"query, embedded store vs hand-written SQL ({len(raw())} found)",
+        repeated(project, repeat),
+        repeated(raw, repeat),
+        rounds=rounds,
+        target=0.8,
+        n=n,
+    )
+
+
+def local_get_all(
+    store: LocalDocumentStore,
+    conn: sqlite3.Connection,
+    docs: list[tuple[str, dict[str, Any]]],
+    rounds: int,
+    repeat: int,
+) -> None:
+    ids = random.Random(3).sample([doc_id for doc_id, _ in docs], min(1000, len(docs)))
+    paths = [f"consultations/{doc_id}" for doc_id in ids]
+    sql = (
+        "SELECT id, data, create_time, update_time FROM documents WHERE parent = 'consultations' "
+        f"AND id IN ({', '.join('?' * len(ids))})"
+    )
+
+    def project() -> list[Any]:
+        return store.get_all(paths)
+
+    def raw() -> list[Any]:
+        found = {row[0]: (row[0], json.loads(row[1])) for row in conn.execute(sql, ids)}
+        return [found.get(doc_id) for doc_id in ids]
+
+    assert [d.id if d else None for d in project()] == [r[0] if r else None for r in raw()]
+    compare(
+        f"get_all, embedded store vs SELECT ... IN ({len(ids)} paths)",
+        repeated(project, repeat),
+        repeated(raw, repeat),
+        rounds=rounds,
+        target=0.8,
+        n=len(docs),
+    )
+
+
+def local_aggregate(
+    store: LocalDocumentStore, conn: sqlite3.Connection, rounds: int, repeat: int, n: int
+) -> None:
+    conditions = [{"field": "company_id", "operator": "==", "value": 7}]
+    wanted = {"n": Count(), "total": Sum("vas.physical"), "mean": Avg("vas.physical")}
+    physical = """json_extract(data, '$."vas"."physical"')"""
+    sql = (
+        f"SELECT count({physical}), sum({physical}), avg({physical}) FROM documents "
+        """WHERE parent = 'consultations' AND json_extract(data, '$."company_id"') = 7"""
+    )
+
+    def project() -> dict[str, Any]:
+        return store.aggregate("consultations", aggregations=wanted, conditions=conditions)
+
+    def raw() -> tuple[Any, ...]:
+        row: tuple[Any, ...] = conn.execute(sql).fetchone()
+        return row
+
+    answer, row = project(), raw()
+    assert (answer["n"], answer["total"]) == row[:2]
+    assert abs(answer["mean"] - row[2]) < 1e-9
+    compare(
+        f"aggregate, embedded store vs SQL count/sum/avg ({answer['n']} docs)",
+        repeated(project, repeat),
+        repeated(raw, repeat),
+        rounds=rounds,
+        target=0.8,
+        n=n,
+    )
 
 
 def main() -> None:
@@ -241,12 +329,17 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--emulator-docs", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=20, help="calls per timed run of the reads")
+    parser.add_argument("--only", choices=["writes", "reads", "emulator"], help="run one part")
     args = parser.parse_args()
     docs = surveys(args.docs)
     with tempfile.TemporaryDirectory() as tmp:
-        local_writes(Path(tmp), docs, args.rounds)
-        local_query(Path(tmp), docs, args.rounds)
-        emulator_writes(Path(tmp), docs[: args.emulator_docs], args.rounds)
+        if args.only in (None, "writes"):
+            local_writes(Path(tmp), docs, args.rounds)
+        if args.only in (None, "reads"):
+            local_reads(Path(tmp), docs, args.rounds, args.repeat)
+        if args.only in (None, "emulator"):
+            emulator_writes(Path(tmp), docs[: args.emulator_docs], args.rounds)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,8 @@ def db_indexes(
     if export is not None:
         registry.export(export)
         err.print(
-            f"Wrote {len(registry.indexes)} composite indexes to {export}. Deploy them with "
-            "`firebase deploy --only firestore:indexes`."
+            f"Wrote {len(registry.indexes)} indexes (composite, and collection-group field overrides) "
+            f"to {export}. Deploy them with `firebase deploy --only firestore:indexes`."
         )
         return
     for declared in registry.indexes:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from backend.database.documents.local import LocalDocumentStore
+from backend.database.documents import DocumentStore
 from backend.database.models import (
     AnalyticsCacheEntry,
     ChatMessage,
@@ -51,11 +51,11 @@ CASES: list[tuple[type[BaseModel], str, Any]] = [
 
 @pytest.mark.parametrize(("model", "collection", "make"), CASES, ids=[c[1] for c in CASES])
 def test_round_trip_through_the_store(
-    local_store: LocalDocumentStore, model: type[BaseModel], collection: str, make: Any
+    document_store: DocumentStore, model: type[BaseModel], collection: str, make: Any
 ) -> None:
     original = model.model_validate(make())
-    local_store.set(f"{collection}/doc1", original.model_dump())
-    stored = local_store.get(f"{collection}/doc1")
+    document_store.set(f"{collection}/doc1", original.model_dump())
+    stored = document_store.get(f"{collection}/doc1")
     assert stored is not None
     assert model.model_validate(stored.data) == original
     assert stored.data == original.model_dump()
@@ -67,10 +67,10 @@ def test_timestamps_are_stored_in_utc() -> None:
     assert entry.created_at.utcoffset() == timedelta(0)
 
 
-def test_hostile_text_is_kept_verbatim(local_store: LocalDocumentStore) -> None:
+def test_hostile_text_is_kept_verbatim(document_store: DocumentStore) -> None:
     original = Consultation.model_validate(consultation_data(free_text=HOSTILE, form_id=HOSTILE))
-    local_store.set("consultations/h", original.model_dump())
-    stored = local_store.get("consultations/h")
+    document_store.set("consultations/h", original.model_dump())
+    stored = document_store.get("consultations/h")
     assert stored is not None
     assert stored.data["free_text"] == HOSTILE
     assert Consultation.model_validate(stored.data).form_id == HOSTILE

@@ -97,6 +97,22 @@ def test_sigkilled_owner_never_blocks_the_next_start(pgdata: Path) -> None:
     assert wait_gone(pid)
 
 
+def test_the_next_owner_exiting_normally_stops_an_orphaned_server(pgdata: Path) -> None:
+    # The killed owner's pid stays in .handle_pids.json. The next process prunes it when it starts,
+    # so that on a normal exit (pgserver's atexit hook; it never calls stop()) it knows it is the
+    # last holder and stops the server. Unpruned, the dead pid would keep the server running.
+    owner = spawn_owner(pgdata)
+    pid = postmaster_pid(pgdata)
+    owner.send_signal(signal.SIGKILL)
+    owner.wait(10)
+    script = (
+        "from pathlib import Path; from backend.database.postgres import EmbeddedPostgres; "
+        f"EmbeddedPostgres(Path({str(pgdata)!r})).start()"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert wait_gone(pid)
+
+
 def test_sigterm_stops_the_embedded_server_cleanly(pgdata: Path) -> None:
     owner = spawn_owner(pgdata, signals=True)
     pid = postmaster_pid(pgdata)

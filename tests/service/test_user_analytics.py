@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.config import Settings
 from backend.database import DatabaseManager, crud, crud_sql
-from backend.database.documents.local import LocalDocumentStore
+from backend.database.documents import DocumentStore
 from backend.database.models_sql import User
 from backend.errors import NotFound, ValidationFailed
 from backend.service.user_analytics import get_user_analytics, process_analytics_data
@@ -23,12 +23,13 @@ NO_DATA = {"physical": None, "mental": None, "motivation": None, "communication"
 
 @pytest.fixture
 def wired(
-    settings: Settings, connection: Connection, local_store: LocalDocumentStore
-) -> Iterator[LocalDocumentStore]:
-    """The process-wide manager on the test's PostgreSQL connection and the test's document store."""
+    settings: Settings, connection: Connection, document_store: DocumentStore
+) -> Iterator[DocumentStore]:
+    """The process-wide manager on the test's PostgreSQL connection and the test's document store
+    (the embedded one, then the Firestore emulator)."""
     DatabaseManager.reset()
-    DatabaseManager().configure(settings, bind=connection, documents=local_store)
-    yield local_store
+    DatabaseManager().configure(settings, bind=connection, documents=document_store)
+    yield document_store
     DatabaseManager.reset()
 
 
@@ -52,7 +53,7 @@ def test_process_analytics_data_counts_and_means() -> None:
     assert result["phases"]["after"] == {"count": 0, "vas_mean": NO_DATA}
 
 
-def test_get_user_analytics_end_to_end(wired: LocalDocumentStore, session: Session) -> None:
+def test_get_user_analytics_end_to_end(wired: DocumentStore, session: Session) -> None:
     user = crud_sql.users.create(session, data=user_data(display_name="鈴木 次郎"))
     other = crud_sql.users.create(session, data=user_data())
     session.flush()
@@ -79,7 +80,7 @@ def test_get_user_analytics_end_to_end(wired: LocalDocumentStore, session: Sessi
     assert after["vas_mean"]["motivation"] == pytest.approx(75)
 
 
-def test_user_without_surveys(wired: LocalDocumentStore, session: Session) -> None:
+def test_user_without_surveys(wired: DocumentStore, session: Session) -> None:
     user = crud_sql.users.create(session, data=user_data())
     session.flush()
     result = asyncio.run(get_user_analytics(user.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backend.config import Settings
+from backend.database.documents.aggregates import Avg, Count, Sum
 from backend.database.documents.indexes import INDEXES, IndexRegistry, MissingIndex, index
 from backend.database.documents.port import (
     Document,
@@ -17,6 +18,8 @@ __all__ = [
     "DELETE_FIELD",
     "INDEXES",
     "SERVER_TIMESTAMP",
+    "Avg",
+    "Count",
     "Document",
     "DocumentStore",
     "GeoPoint",
@@ -24,6 +27,7 @@ __all__ = [
     "IndexRegistry",
     "MissingIndex",
     "Reference",
+    "Sum",
     "Transaction",
     "TransactionMisuse",
     "WriteBatch",

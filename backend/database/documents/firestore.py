@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from google.api_core import exceptions as gexc
-from google.auth.exceptions import DefaultCredentialsError
+from google.api_core import gapic_v1
 from google.cloud import firestore
+from google.cloud.firestore_v1 import _helpers
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from backend.database.documents.indexes import IndexRegistry, MissingIndex
+from backend.database.documents.aggregates import AggregateMethods, Aggregation
+from backend.database.documents.firestore_errors import errors
+from backend.database.documents.indexes import IndexRegistry
 from backend.database.documents.paths import document_path, parse_field_path
 from backend.database.documents.port import (
     Document,
@@ -28,51 +29,19 @@ from backend.database.documents.port import (
     TransactionMisuse,
     Write,
     WriteMethods,
+    WriteSequence,
 )
 from backend.database.documents.query import Query
 from backend.database.documents.values import DELETE_FIELD, SERVER_TIMESTAMP, GeoPoint, Increment, Reference
 from backend.database.routing import DatabaseType
-from backend.errors import Conflict, FieldProblem, Forbidden, NotFound, Unavailable, ValidationFailed
+from backend.errors import FieldProblem, ValidationFailed, WellnessError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 _CLIENT_OPS = {"array-contains": "array_contains", "array-contains-any": "array_contains_any"}
 
 
-@contextmanager
-def _errors(what: str) -> Iterator[None]:
-    """Google's exceptions as the project's errors."""
-    try:
-        yield
-    except gexc.NotFound as exc:
-        raise NotFound(f"{what}: not found.", details={"reason": exc.message}) from exc
-    except gexc.AlreadyExists as exc:
-        raise Conflict(f"{what}: already exists.", details={"reason": exc.message}) from exc
-    except gexc.InvalidArgument as exc:
-        raise ValidationFailed([FieldProblem("document", str(exc.message))]) from exc
-    except gexc.FailedPrecondition as exc:
-        raise MissingIndex(
-            f"{what}: Firestore refused the query ({exc.message}). Deploy the indexes "
-            "(wellness db indexes --export firestore.indexes.json)."
-        ) from exc
-    except gexc.PermissionDenied as exc:
-        raise Forbidden(
-            f"{what}: Firestore denied access ({exc.message}); check the service account."
-        ) from exc
-    except gexc.Aborted as exc:
-        raise Conflict(f"{what}: gave up because of contention with other writes; try again.") from exc
-    except ValueError as exc:
-        if not str(exc).startswith("Failed to commit transaction"):  # the client's "too many attempts"
-            raise
-        raise Conflict(f"{what}: gave up because of contention with other writes; try again.") from exc
-    except (gexc.GoogleAPIError, DefaultCredentialsError) as exc:
-        raise Unavailable(
-            f"{what}: Firestore is unreachable ({exc}). Check GOOGLE_CLOUD_PROJECT and the "
-            "credentials, or FIRESTORE_EMULATOR_HOST for the emulator."
-        ) from exc
-
-
-class FirestoreDocumentStore(StoreWrites):
+class FirestoreDocumentStore(StoreWrites, AggregateMethods):
     """DocumentStore on Google Cloud Firestore (or its emulator)."""
 
     backend = "firestore"
@@ -82,7 +51,7 @@ class FirestoreDocumentStore(StoreWrites):
         self, *, project: str | None = None, database: str = "(default)", indexes: IndexRegistry | None = None
     ) -> None:
         self.indexes = indexes or IndexRegistry()
-        with _errors("Opening Firestore"):
+        with errors("Opening Firestore"):
             self.client = firestore.Client(project=project, database=database)
 
     # --- values --------------------------------------------------------------------------------
@@ -144,12 +113,16 @@ class FirestoreDocumentStore(StoreWrites):
 
     def get(self, path: str) -> Document | None:
         doc = document_path(path)
-        with _errors(f"Reading {doc.path}"):
+        with errors(f"Reading {doc.path}"):
             snapshot = self.client.document(doc.path).get()
         return self._document(snapshot) if snapshot.exists else None
 
     def _client_query(self, query: Query, start_after: Any = None) -> Any:
-        q: Any = self.client.collection(query.collection)
+        q: Any = (
+            self.client.collection_group(query.collection)
+            if query.group
+            else self.client.collection(query.collection)
+        )
         for c in query.conditions:
             path = FieldPath(*c.field).to_api_repr()
             q = q.where(filter=FieldFilter(path, _CLIENT_OPS.get(c.op, c.op), self._out(c.value)))
@@ -163,29 +136,86 @@ class FirestoreDocumentStore(StoreWrites):
                 self.client.document(start_after.path), self._out(start_after.data), True, None, None, None
             )
             q = q.start_after(snapshot)
-        elif start_after is not None:
-            q = q.start_after({k: self._out(v) for k, v in start_after.items()})
+        elif query.start_after is not None:  # field values, already in the order of effective_orders
+            q = q.start_after([self._out(v) for v in query.start_after])
         return q
 
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
         start_after: Any = None,
     ) -> list[Document]:
         query = self.indexes.query(
-            collection, conditions=conditions, order_by=order_by, limit=limit, start_after=start_after
+            collection,
+            collection_group=collection_group,
+            conditions=conditions,
+            order_by=order_by,
+            limit=limit,
+            start_after=start_after,
         )
-        with _errors(f"Querying {collection}"):
+        with errors(f"Querying {_named(query)}"):
             return [self._document(s) for s in self._client_query(query, start_after).stream()]
 
-    def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
-        query = self.indexes.query(collection, conditions=conditions)
-        with _errors(f"Counting {collection}"):
+    def count(
+        self,
+        collection: str | None = None,
+        *,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> int:
+        query = self.indexes.query(collection, collection_group=collection_group, conditions=conditions)
+        with errors(f"Counting {_named(query)}"):
             return int(self._client_query(query).count().get()[0][0].value)
+
+    def aggregate(
+        self,
+        collection: str | None = None,
+        *,
+        aggregations: Mapping[str, Aggregation],
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Count, Sum and Avg over the matching documents in one request (see ``aggregates``)."""
+        query, requested = self.indexes.aggregate_query(
+            collection, aggregations, collection_group=collection_group, conditions=conditions
+        )
+        with errors(f"Aggregating {_named(query)}"):
+            aggregation: Any = self._client_query(query)
+            for n, a in enumerate(requested):  # the aliases are the client's own: a0, a1, ...
+                field = None if a.field is None else FieldPath(*a.field).to_api_repr()
+                add = getattr(aggregation, a.kind)
+                aggregation = add(alias=f"a{n}") if field is None else add(field, alias=f"a{n}")
+            values = self._aggregate_values(aggregation)
+        return {a.alias: values[f"a{n}"] for n, a in enumerate(requested)}
+
+    def _aggregate_values(self, aggregation: Any) -> dict[str, Any]:
+        # AggregationQuery.get() turns a null average and an integer 0 into 0.0; the raw response keeps
+        # the types (an integer or a float sum, None for the average of nothing).
+        responses = aggregation._get_stream_iterator(None, gapic_v1.method.DEFAULT, None)
+        values: dict[str, Any] = {}
+        for response in responses:
+            for alias, value in response.result.aggregate_fields.items():
+                values[alias] = _helpers.decode_value(value, self.client)
+        return values
+
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]:
+        """The documents at ``paths`` in one round trip (a batch get), in the order asked; None for
+        a missing one."""
+        wanted = _paths(paths)
+        with errors(f"Reading {len(wanted)} documents"):
+            found = self._get_all(self.client.get_all, wanted)
+        return [found.get(p) for p in wanted]
+
+    def _get_all(self, read: Callable[[list[Any]], Any], paths: list[str]) -> dict[str, Document]:
+        refs = [self.client.document(p) for p in dict.fromkeys(paths)]
+        if not refs:
+            return {}
+        return {s.reference.path: self._document(s) for s in read(refs) if s.exists}
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -202,10 +232,10 @@ class FirestoreDocumentStore(StoreWrites):
 
     def commit(self, writes: Sequence[Write]) -> None:
         """Apply validated writes atomically."""
-        batch = self.client.batch()
-        for write in writes:
-            self._apply(batch, write)
-        with _errors(f"Committing {len(writes)} write(s)"):
+        with errors(f"Committing {len(writes)} write(s)"):
+            batch = self.client.batch()
+            for write in writes:
+                self._apply(batch, write)
             batch.commit()
 
     # --- transactions --------------------------------------------------------------------------
@@ -217,7 +247,7 @@ class FirestoreDocumentStore(StoreWrites):
         def attempt(tx: Any) -> T:
             return fn(FirestoreTransaction(self, tx))
 
-        with _errors("Transaction"):
+        with errors("Transaction"):
             result: T = attempt(transaction)
         return result
 
@@ -226,9 +256,9 @@ class FirestoreDocumentStore(StoreWrites):
     def health(self) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            with _errors("Health check"):
+            with errors("Health check"):
                 self.client.collection("health").document("probe").get(timeout=5)
-        except (Unavailable, Forbidden, NotFound) as exc:
+        except WellnessError as exc:
             return {"status": "unavailable", "backend": self.backend, "error": exc.message}
         return {
             "status": "ok",
@@ -246,7 +276,8 @@ class FirestoreDocumentStore(StoreWrites):
         )
 
     def close(self) -> None:
-        self.client.close()  # type: ignore[no-untyped-call]
+        with errors("Closing the Firestore client"):
+            self.client.close()  # type: ignore[no-untyped-call]
 
 
 class FirestoreTransaction(WriteMethods):
@@ -256,6 +287,7 @@ class FirestoreTransaction(WriteMethods):
         self.store = store
         self.tx = tx
         self.wrote = False
+        self._sequence = WriteSequence()
 
     def _reading(self) -> None:
         if self.wrote:
@@ -269,16 +301,41 @@ class FirestoreTransaction(WriteMethods):
 
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
     ) -> list[Document]:
         self._reading()
-        query = self.store.indexes.query(collection, conditions=conditions, order_by=order_by, limit=limit)
+        query = self.store.indexes.query(
+            collection,
+            collection_group=collection_group,
+            conditions=conditions,
+            order_by=order_by,
+            limit=limit,
+        )
         return [self.store._document(s) for s in self.store._client_query(query).stream(transaction=self.tx)]
 
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]:
+        self._reading()
+        wanted = _paths(paths)
+        found = self.store._get_all(self.tx.get_all, wanted)
+        return [found.get(p) for p in wanted]
+
     def _write(self, write: Write) -> None:
+        self._sequence.add(write)
         self.wrote = True
         self.store._apply(self.tx, write)
+
+
+def _named(query: Query) -> str:
+    return f"collection group {query.collection}" if query.group else query.collection
+
+
+def _paths(paths: Sequence[str]) -> list[str]:
+    """The paths, checked and in their canonical form ('chats/a', not '/chats/a/')."""
+    if isinstance(paths, str) or not isinstance(paths, Sequence):
+        raise ValidationFailed([FieldProblem("paths", "must be a list of document paths", value=paths)])
+    return [document_path(p).path for p in paths]

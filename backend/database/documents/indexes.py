@@ -11,13 +11,14 @@ in the tests, never first in production.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from backend.database.documents.paths import FieldPath, collection_id, collection_path, parse_field_path
-from backend.database.documents.query import EQUALITY, Query
+from backend.database.documents.aggregates import Aggregation, Wanted, fields, index_query, wanted
+from backend.database.documents.paths import FieldPath, collection_id, parse_field_path
+from backend.database.documents.query import EQUALITY, Query, target
 from backend.errors import WellnessError
 
 Kind = Literal["asc", "desc", "contains"]
@@ -49,22 +50,29 @@ class IndexField:
 
 @dataclass(frozen=True)
 class CompositeIndex:
-    collection: str  # the collection id (a collection group: 'chats' matches companies/*/chats too)
+    """An index Firestore must be told about: a composite one (two or more fields), or, with
+    ``group``, a single-field one for collection-group queries (Firestore keeps single-field
+    indexes of collection scope by itself, but not of collection-group scope)."""
+
+    collection: str  # the collection id: 'chats' serves companies/*/chats as well as chats
     fields: tuple[IndexField, ...]
+    group: bool = False  # queryScope COLLECTION_GROUP: serves collection_group('chats') queries
 
     def describe(self) -> str:
-        return f"{self.collection} ({', '.join(f.describe() for f in self.fields)})"
+        scope = ", collection group" if self.group else ""
+        return f"{self.collection} ({', '.join(f.describe() for f in self.fields)}){scope}"
 
     def to_json(self) -> dict[str, object]:
         return {
             "collectionGroup": self.collection,
-            "queryScope": "COLLECTION",
+            "queryScope": "COLLECTION_GROUP" if self.group else "COLLECTION",
             "fields": [f.to_json() for f in self.fields],
         }
 
 
-def index(collection: str, *fields: str) -> CompositeIndex:
-    """``index('consultations', 'company_id', '-answered_at', 'tags[]')``: '-' descending, '[]' contains."""
+def index(collection: str, *fields: str, group: bool = False) -> CompositeIndex:
+    """``index('consultations', 'company_id', '-answered_at', 'tags[]')``: '-' descending, '[]' contains;
+    ``group=True`` for collection-group queries (one field: a single-field index of that scope)."""
     parsed = []
     for spec in fields:
         if spec.endswith("[]"):
@@ -73,7 +81,12 @@ def index(collection: str, *fields: str) -> CompositeIndex:
             parsed.append(IndexField(parse_field_path(spec[1:]), "desc"))
         else:
             parsed.append(IndexField(parse_field_path(spec), "asc"))
-    return CompositeIndex(collection, tuple(parsed))
+    if len(parsed) < (1 if group else 2):
+        raise ValueError(
+            f"index({collection!r}, ...) needs two or more fields (one with group=True): Firestore keeps "
+            "single-field indexes of collection scope by itself"
+        )
+    return CompositeIndex(collection, tuple(parsed), group)
 
 
 # The composite indexes the code's own queries need (crud.py, services). Add one here when the
@@ -105,51 +118,107 @@ INDEXES: tuple[CompositeIndex, ...] = (
 
 def required_index(query: Query) -> CompositeIndex | None:
     """The composite index Firestore needs for ``query``, or None when single-field indexes do."""
-    equality: dict[FieldPath, Kind] = {}
-    for c in query.conditions:
-        if c.op in ("==", "in"):
-            equality.setdefault(c.field, "asc")
-        elif c.op in EQUALITY:
-            equality[c.field] = "contains"
+    equality = _equality_fields(query)
     orders = [o for o in query.effective_orders if o.field not in equality]
     touched = set(equality) | {o.field for o in orders}
     if not orders or len(touched) <= 1:
         return None
     fields = [IndexField(f, k) for f, k in sorted(equality.items())]
     fields += [IndexField(o.field, o.direction) for o in orders]
-    return CompositeIndex(collection_id(query.collection), tuple(fields))
+    return CompositeIndex(collection_id(query.collection), tuple(fields), query.group)
+
+
+def required_group_fields(query: Query) -> list[CompositeIndex]:
+    """The single-field indexes of collection-group scope a collection-group query needs when it
+    needs no composite index: one per field it filters or orders on."""
+    if not query.group or required_index(query) is not None:
+        return []
+    needed = dict(_equality_fields(query))
+    for order in query.effective_orders:
+        needed.setdefault(order.field, order.direction)
+    return [CompositeIndex(query.collection, (IndexField(f, k),), True) for f, k in sorted(needed.items())]
+
+
+def _equality_fields(query: Query) -> dict[FieldPath, Kind]:
+    equality: dict[FieldPath, Kind] = {}
+    for c in query.conditions:
+        if c.op in ("==", "in"):
+            equality.setdefault(c.field, "asc")
+        elif c.op in EQUALITY:
+            equality[c.field] = "contains"
+    return equality
 
 
 class IndexRegistry:
     """The declared composite indexes; ``check`` raises MissingIndex naming the one to add."""
 
-    def __init__(self, indexes: Iterable[CompositeIndex] = INDEXES) -> None:
-        self.indexes = tuple(indexes)
+    def __init__(self, indexes: Iterable[CompositeIndex] | None = None) -> None:
+        self.indexes = tuple(INDEXES if indexes is None else indexes)
 
-    def query(self, collection: str, **spec: Any) -> Query:
-        """``Query.build`` for ``collection``, then ``check``: how both adapters start every query."""
-        query = Query.build(collection_path(collection), **spec)
+    def query(
+        self, collection: str | None = None, *, collection_group: str | None = None, **spec: Any
+    ) -> Query:
+        """``Query.build`` for the collection (or collection group), then ``check``: how both adapters
+        start every query."""
+        name, group = target(collection, collection_group)
+        query = Query.build(name, group=group, **spec)
         self.check(query)
         return query
 
+    def aggregate_query(
+        self,
+        collection: str | None,
+        aggregations: Mapping[str, Aggregation],
+        *,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> tuple[Query, tuple[Wanted, ...]]:
+        """The query and the checked aggregations of an aggregation query, its indexes checked."""
+        name, group = target(collection, collection_group)
+        query = Query.build(name, group=group, conditions=conditions)
+        requested = wanted(aggregations)
+        self.check(index_query(query, fields(requested)))
+        return query, requested
+
     def check(self, query: Query) -> None:
         needed = required_index(query)
-        if needed is None:
-            return
-        n_equality = len({c.field for c in query.conditions if c.op in EQUALITY})
-        if any(serves(d, needed, n_equality) for d in self.indexes):
-            return
-        spec = ", ".join(repr(_spec(f)) for f in needed.fields)
-        raise MissingIndex(
-            f"This query on {query.collection} needs the composite index {needed.describe()}, which is "
-            f"not declared. Add `index({needed.collection!r}, {spec})` to INDEXES in "
-            "backend/database/documents/indexes.py, then export and deploy it "
-            "(wellness db indexes --export firestore.indexes.json).",
-            details={"index": needed.to_json()},
-        )
+        if needed is not None:
+            n_equality = len({c.field for c in query.conditions if c.op in EQUALITY})
+            if not any(serves(d, needed, n_equality) for d in self.indexes):
+                raise _missing(query, needed)
+        for single in required_group_fields(query):
+            if not any(serves(d, single, 0) or _serves_equality(d, single, query) for d in self.indexes):
+                raise _missing(query, single)
 
     def to_json(self) -> dict[str, object]:
-        return {"indexes": [i.to_json() for i in self.indexes], "fieldOverrides": []}
+        composite = [i for i in self.indexes if len(i.fields) > 1]
+        return {"indexes": [i.to_json() for i in composite], "fieldOverrides": self._field_overrides()}
+
+    def _field_overrides(self) -> list[dict[str, object]]:
+        """Single-field indexes of collection-group scope. An override replaces a field's automatic
+        indexes, so it lists the automatic collection-scope ones (ascending, descending, contains) too."""
+        overrides: dict[tuple[str, str], list[dict[str, str]]] = {}
+        for declared in self.indexes:
+            if len(declared.fields) != 1:
+                continue
+            field = declared.fields[0]
+            key = (declared.collection, ".".join(field.path))
+            entries = overrides.setdefault(
+                key,
+                [
+                    {"order": "ASCENDING", "queryScope": "COLLECTION"},
+                    {"order": "DESCENDING", "queryScope": "COLLECTION"},
+                    {"arrayConfig": "CONTAINS", "queryScope": "COLLECTION"},
+                ],
+            )
+            entry = {k: v for k, v in field.to_json().items() if k != "fieldPath"}
+            entry["queryScope"] = "COLLECTION_GROUP"
+            if entry not in entries:
+                entries.append(entry)
+        return [
+            {"collectionGroup": collection, "fieldPath": path, "indexes": entries}
+            for (collection, path), entries in sorted(overrides.items())
+        ]
 
     def export(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
@@ -157,9 +226,11 @@ class IndexRegistry:
 
 def serves(declared: CompositeIndex, needed: CompositeIndex, n_equality: int) -> bool:
     """Whether ``declared`` serves a query needing ``needed`` (whose first ``n_equality`` fields come
-    from equality conditions): same collection and length, those fields first in any order and
-    either direction, then the ordered fields exactly."""
-    if declared.collection != needed.collection or len(declared.fields) != len(needed.fields):
+    from equality conditions): same collection, scope and length, those fields first in any order
+    and either direction, then the ordered fields exactly."""
+    if (declared.collection, declared.group) != (needed.collection, needed.group):
+        return False
+    if len(declared.fields) != len(needed.fields):
         return False
 
     def head(fields: tuple[IndexField, ...]) -> set[tuple[FieldPath, bool]]:
@@ -167,6 +238,33 @@ def serves(declared: CompositeIndex, needed: CompositeIndex, n_equality: int) ->
 
     tail_declared, tail_needed = declared.fields[n_equality:], needed.fields[n_equality:]
     return head(declared.fields) == head(needed.fields) and tail_declared == tail_needed
+
+
+def _serves_equality(declared: CompositeIndex, needed: CompositeIndex, query: Query) -> bool:
+    """A single-field index of either direction serves an equality ('==', 'in') on its field."""
+    (field,) = needed.fields
+    is_equality = any(c.field == field.path and c.op in ("==", "in") for c in query.conditions)
+    return (
+        is_equality
+        and (declared.collection, declared.group) == (needed.collection, True)
+        and len(declared.fields) == 1
+        and declared.fields[0].path == field.path
+        and declared.fields[0].kind != "contains"
+    )
+
+
+def _missing(query: Query, needed: CompositeIndex) -> MissingIndex:
+    spec = ", ".join(repr(_spec(f)) for f in needed.fields)
+    group = ", group=True" if needed.group else ""
+    kind = "collection-group index" if needed.group else "composite index"
+    where = f"collection group {query.collection}" if query.group else query.collection
+    return MissingIndex(
+        f"This query on {where} needs the {kind} {needed.describe()}, which is not declared. "
+        f"Add `index({needed.collection!r}, {spec}{group})` to INDEXES in "
+        "backend/database/documents/indexes.py, then export and deploy it "
+        "(wellness db indexes --export firestore.indexes.json).",
+        details={"index": needed.to_json()},
+    )
 
 
 def _spec(field: IndexField) -> str:

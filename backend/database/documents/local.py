@@ -12,21 +12,28 @@ import hashlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from backend.database.documents import local_codec, writes
+from backend.database.documents.aggregates import AggregateMethods, Aggregation
 from backend.database.documents.indexes import IndexRegistry
-from backend.database.documents.local_query import COLUMNS, Versioned, run_query
+from backend.database.documents.local_aggregate import run_aggregate
+from backend.database.documents.local_query import COLUMNS, PLAIN_COLUMNS, Versioned, documents, run_query
 from backend.database.documents.local_sql import NotExpressible, literal, value_expression
-from backend.database.documents.paths import FieldPath, document_path
-from backend.database.documents.port import Document, StoreWrites, TransactionMisuse, Write, WriteMethods
+from backend.database.documents.local_transactions import Contention, LocalTransaction
+from backend.database.documents.paths import DocPath, FieldPath, document_path
+from backend.database.documents.port import (
+    Document,
+    StoreWrites,
+    Write,
+)
 from backend.database.documents.query import Query
 from backend.database.routing import DatabaseType
-from backend.errors import Conflict, Unavailable
+from backend.errors import Conflict, FieldProblem, Unavailable, ValidationFailed
 
 T = TypeVar("T")
 
@@ -48,11 +55,7 @@ _UPSERT = (
 )
 
 
-class _Contention(Exception):
-    """Something a transaction read changed before it could commit."""
-
-
-class LocalDocumentStore(StoreWrites):
+class LocalDocumentStore(StoreWrites, AggregateMethods):
     """DocumentStore on SQLite; ``path`` is the database file (created on first use)."""
 
     backend = "local"
@@ -93,7 +96,15 @@ class LocalDocumentStore(StoreWrites):
     @contextmanager
     def _write_lock(self) -> Iterator[sqlite3.Connection]:
         conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # the write lock first: whatever a commit checks stays true
+        except sqlite3.OperationalError as exc:
+            raise Unavailable(
+                f"The document store {self.path} stayed locked by another writer for "
+                f"{self._busy_ms / 1000:g} s ({exc}). Try again; if it persists, look for a process "
+                "that keeps a write transaction open on the file.",
+                details={"path": str(self.path)},
+            ) from exc
         try:
             yield conn
         except BaseException:
@@ -151,27 +162,88 @@ class LocalDocumentStore(StoreWrites):
         found = self._get(path)
         return None if found is None else found.document
 
-    def _query(self, collection: str, **spec: Any) -> tuple[Query, list[Versioned]]:
+    def _query(self, collection: str | None, **spec: Any) -> tuple[Query, list[Versioned]]:
         query = self.indexes.query(collection, **spec)
-        return query, run_query(self.connection(), query)
+        return query, run_query(self.connection(), query, versions=True)
 
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
         start_after: Any = None,
     ) -> list[Document]:
-        _, found = self._query(
-            collection, conditions=conditions, order_by=order_by, limit=limit, start_after=start_after
+        query = self.indexes.query(
+            collection,
+            collection_group=collection_group,
+            conditions=conditions,
+            order_by=order_by,
+            limit=limit,
+            start_after=start_after,
         )
-        return [v.document for v in found]
+        found: list[Document] = run_query(self.connection(), query)
+        return found
 
-    def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int:
-        query = self.indexes.query(collection, conditions=conditions)
+    def count(
+        self,
+        collection: str | None = None,
+        *,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> int:
+        query = self.indexes.query(collection, collection_group=collection_group, conditions=conditions)
         return int(run_query(self.connection(), query, count=True))
+
+    def aggregate(
+        self,
+        collection: str | None = None,
+        *,
+        aggregations: Mapping[str, Aggregation],
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Count, Sum and Avg over the matching documents, by alias (see ``aggregates``)."""
+        query, requested = self.indexes.aggregate_query(
+            collection, aggregations, collection_group=collection_group, conditions=conditions
+        )
+        return run_aggregate(self.connection(), query, requested)
+
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]:
+        """The documents at ``paths`` in one read, in the order asked; None for a missing one."""
+        wanted = [document_path(p) for p in _paths(paths)]
+        found = {
+            doc.path: doc
+            for parent, rows in self._rows_by_parent(wanted, PLAIN_COLUMNS)
+            for doc in documents(parent, rows)
+        }
+        return [found.get(doc.path) for doc in wanted]
+
+    def _get_all(self, paths: Sequence[str]) -> dict[str, Versioned]:
+        """The documents at ``paths`` that exist, with their versions (for transactions)."""
+        wanted = [document_path(p) for p in _paths(paths)]
+        return {
+            f"{parent}/{row[0]}": Versioned.from_row(parent, row)
+            for parent, rows in self._rows_by_parent(wanted, COLUMNS)
+            for row in rows
+        }
+
+    def _rows_by_parent(self, wanted: Sequence[DocPath], columns: str) -> Iterator[tuple[str, Iterable[Any]]]:
+        """Rows of the wanted documents, one statement per collection (and per 500 ids), each a
+        seek on the (parent, id) key."""
+        ids: dict[str, dict[str, None]] = {}
+        for doc in wanted:
+            ids.setdefault(doc.parent, {})[doc.id] = None
+        conn = self.connection()
+        for parent, unique in ids.items():
+            every = list(unique)
+            for i in range(0, len(every), _GET_ALL_CHUNK):
+                chunk = every[i : i + _GET_ALL_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT {columns} FROM documents WHERE parent = ? AND id IN ({marks})"
+                yield parent, conn.execute(sql, [parent, *chunk])  # read as decoded: see run_query
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -216,7 +288,7 @@ class LocalDocumentStore(StoreWrites):
             result = fn(tx)
             try:
                 self.commit(tx.writes, check=tx.verify)
-            except _Contention:
+            except Contention:
                 time.sleep(min(0.01 * 2**attempt, 0.5))
                 continue
             return result
@@ -225,54 +297,6 @@ class LocalDocumentStore(StoreWrites):
             "the documents it read. Try again.",
             details={"attempts": max_attempts},
         )
-
-
-class LocalTransaction(WriteMethods):
-    """Reads record versions; ``verify`` (under the write lock) fails if any of them moved."""
-
-    def __init__(self, store: LocalDocumentStore) -> None:
-        self.store = store
-        self.writes: list[Write] = []
-        self._reads: dict[str, int | None] = {}
-        self._queries: list[tuple[Query, list[tuple[str, int]]]] = []
-
-    def _reading(self) -> None:
-        if self.writes:
-            raise TransactionMisuse("a transaction must do all its reads before its first write")
-
-    def get(self, path: str) -> Document | None:
-        self._reading()
-        found = self.store._get(path)
-        self._reads[document_path(path).path] = None if found is None else found.version
-        return None if found is None else found.document
-
-    def query(
-        self,
-        collection: str,
-        *,
-        conditions: Sequence[Mapping[str, Any]] | None = None,
-        order_by: Any = None,
-        limit: int | None = None,
-    ) -> list[Document]:
-        self._reading()
-        query, found = self.store._query(collection, conditions=conditions, order_by=order_by, limit=limit)
-        self._queries.append((query, [(v.document.path, v.version) for v in found]))
-        return [v.document for v in found]
-
-    def verify(self, conn: sqlite3.Connection) -> None:
-        for path, version in self._reads.items():
-            doc = document_path(path)
-            row = conn.execute(
-                "SELECT version FROM documents WHERE parent = ? AND id = ?", (doc.parent, doc.id)
-            ).fetchone()
-            if (None if row is None else row[0]) != version:
-                raise _Contention
-        for query, seen in self._queries:
-            if [(v.document.path, v.version) for v in run_query(conn, query)] != seen:
-                raise _Contention
-
-    def _write(self, write: Write) -> None:
-        self.writes.append(write)
 
 
 def local_indexes(registry: IndexRegistry) -> list[tuple[str, tuple[FieldPath, ...]]]:
@@ -284,6 +308,8 @@ def local_indexes(registry: IndexRegistry) -> list[tuple[str, tuple[FieldPath, .
     """
     wanted: dict[str, set[tuple[FieldPath, ...]]] = {}
     for declared in registry.indexes:
+        if declared.group:
+            continue  # a collection group spans parents; these indexes are per parent
         fields = tuple(f.path for f in declared.fields[:-1] if f.kind != "contains")
         if fields:
             wanted.setdefault(declared.collection, set()).add(fields)
@@ -293,6 +319,15 @@ def local_indexes(registry: IndexRegistry) -> list[tuple[str, tuple[FieldPath, .
         for fields in sorted(all_fields)
         if not any(other != fields and other[: len(fields)] == fields for other in all_fields)
     ]
+
+
+_GET_ALL_CHUNK = 900  # ids per statement, below SQLite's oldest limit of bound variables (999)
+
+
+def _paths(paths: Sequence[str]) -> Sequence[str]:
+    if isinstance(paths, str) or not isinstance(paths, Sequence):
+        raise ValidationFailed([FieldProblem("paths", "must be a list of document paths", value=paths)])
+    return paths
 
 
 def _unavailable(path: Path, exc: Exception) -> Unavailable:

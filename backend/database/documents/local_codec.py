@@ -6,13 +6,19 @@ Firestore reserves (``__x__``), so they can never collide with user data:
 ``{"__ts__": "2024-04-01T09:00:00.000000+00:00"}`` (fixed width: text order is time order),
 ``{"__bytes__": "<hex>"}``, ``{"__ref__": "companies/1"}``, ``{"__geo__": [lat, lng]}``,
 ``{"__float__": "nan" | "inf" | "-inf"}``.
+
+SQLite's JSON functions end a string at a NUL character, so string values holding U+0000 would
+compare as if cut there. Such strings (and those holding U+0001, to keep the mapping one-to-one)
+are stored escaped, U+0000 as U+0001 U+0001 and U+0001 as U+0001 U+0002, which keeps their order;
+SQL operands are escaped the same way (``sql_text``) and decoding undoes it.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,9 +63,51 @@ def _nonfinite(value: Any) -> Any:
 def encode(data: Mapping[str, Any]) -> str:
     """JSON text for a validated document; raises HasSentinel if a write sentinel is left in it."""
     try:
-        return json.dumps(data, default=_special, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = json.dumps(data, default=_special, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError:  # NaN or an infinity somewhere: tag them, then encode again
-        return json.dumps(_nonfinite(data), default=_special, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(_nonfinite(data), default=_special, ensure_ascii=False, separators=(",", ":"))
+    if _NUL in text or _SOH in text:  # json.dumps writes these characters only as escapes
+        text = json.dumps(_escape_strings(data), default=_special, ensure_ascii=False, separators=(",", ":"))
+    return text
+
+
+_NUL, _SOH = "\\u0000", "\\u0001"  # U+0000 and U+0001 as they appear in JSON text
+
+
+def sql_text(value: str) -> str:
+    """A string as the store keeps it (see the module's docstring); most strings are unchanged."""
+    if "\x00" in value or "\x01" in value:
+        return value.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
+    return value
+
+
+_ESCAPED = re.compile("\x01([\x01\x02])")
+
+
+def _unescape(value: str) -> str:
+    return _ESCAPED.sub(lambda m: "\x00" if m.group(1) == "\x01" else "\x01", value)
+
+
+def _escape_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return sql_text(value)
+    if isinstance(value, Mapping):
+        return {k: _escape_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escape_strings(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return {FLOAT: "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
+    return value
+
+
+def _unescape_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return _unescape(value) if "\x01" in value else value
+    if isinstance(value, dict):
+        return {k: _unescape_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unescape_strings(v) for v in value]
+    return value
 
 
 def _decode_object(obj: dict[str, Any]) -> Any:
@@ -78,10 +126,15 @@ def _decode_object(obj: dict[str, Any]) -> Any:
     return obj
 
 
-_DECODER = json.JSONDecoder(object_hook=_decode_object)
+# The decoder's scanner, called directly: the store writes its JSON without surrounding whitespace,
+# which is all JSONDecoder.decode would handle beyond it (in Python, per document).
+scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(object_hook=_decode_object).scan_once  # type: ignore[attr-defined]
+ESCAPED = _SOH  # in a document's text when it holds escaped strings; else ``scan(text, 0)[0]`` decodes it
 
 
 def decode(text: str) -> dict[str, Any]:
     """The document's data from its JSON text."""
-    result: dict[str, Any] = _DECODER.decode(text)
+    result: dict[str, Any] = scan(text, 0)[0]
+    if _SOH in text:  # escaped strings (rare): undo the escaping
+        result = _unescape_strings(result)
     return result

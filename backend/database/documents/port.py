@@ -6,18 +6,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeVar
 
 from backend.database.documents.paths import collection_path, document_path, new_id, parse_field_path
 from backend.database.documents.values import check_document
 from backend.errors import FieldProblem, ValidationFailed
+
+if TYPE_CHECKING:
+    from backend.database.documents.aggregates import Aggregation
 
 T = TypeVar("T")
 MAX_BATCH_WRITES = 500
 WriteKind = Literal["set", "merge", "create", "update", "delete"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one object per document, not two (queries make many)
 class Document:
     """A stored document: its id, full path, data and server times (UTC)."""
 
@@ -30,6 +33,27 @@ class Document:
     def to_dict(self) -> dict[str, Any]:
         """The data with the document's ``id`` added (the real id wins over a stored ``id`` field)."""
         return {**self.data, "id": self.id}
+
+
+def stored_document(
+    doc_id: str, path: str, data: dict[str, Any], create_time: datetime, update_time: datetime
+) -> Document:
+    """``Document(doc_id, path, data, create_time, update_time)`` for an adapter's own rows, built by
+    the slots' own setters rather than the frozen dataclass's ``__init__`` (half the cost: the
+    embedded store's query loop, which inlines this, builds one per result row). A test holds
+    them equal."""
+    doc: Document = object.__new__(Document)
+    for set_field, value in zip(
+        DOCUMENT_FIELD_SETTERS, (doc_id, path, data, create_time, update_time), strict=True
+    ):
+        set_field(doc, value)
+    return doc
+
+
+# The slots' descriptors set a field without going through the frozen class's __setattr__.
+DOCUMENT_FIELD_SETTERS = tuple(
+    getattr(Document, name).__set__ for name in ("id", "path", "data", "create_time", "update_time")
+)
 
 
 class Write(NamedTuple):
@@ -71,6 +95,37 @@ def _check_update(path: str, data: Mapping[str, Any]) -> None:
                 raise ValidationFailed([FieldProblem(key, "conflicts with another field of the update")])
         target[parts[-1]] = value
     check_document(path, nested)
+
+
+# Firestore refuses a request (a batch or a transaction's commit) with these writes of one document
+# in this order, whatever the data: a create after any write but a delete, an update after a delete.
+_REFUSED_AFTER: dict[WriteKind, tuple[WriteKind, ...]] = {
+    "create": ("set", "merge", "create", "update"),
+    "update": ("delete",),
+}
+
+
+class WriteSequence:
+    """The writes of one request so far, checked against the orders Firestore refuses."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, WriteKind] = {}
+
+    def add(self, write: Write) -> None:
+        before = self.last.get(write.path)
+        if before is not None and before in _REFUSED_AFTER.get(write.kind, ()):
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        "path",
+                        f"one batch or transaction cannot {write.kind} a document after "
+                        f"{'a ' + before if before != 'update' else 'an update'} of it (Firestore refuses "
+                        "the whole request); use set, or split the writes",
+                        value=write.path,
+                    )
+                ]
+            )
+        self.last[write.path] = write.kind
 
 
 class WriteMethods:
@@ -122,6 +177,7 @@ class WriteBatch(WriteMethods):
         self._commit = commit
         self.writes: list[Write] = []
         self.committed = False
+        self._sequence = WriteSequence()
 
     def _write(self, write: Write) -> None:
         if self.committed:
@@ -134,6 +190,7 @@ class WriteBatch(WriteMethods):
                     )
                 ]
             )
+        self._sequence.add(write)
         self.writes.append(write)
 
     def commit(self) -> None:
@@ -161,10 +218,13 @@ class Transaction(Protocol):
 
     def get(self, path: str) -> Document | None: ...
 
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]: ...
+
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
@@ -187,6 +247,10 @@ class DocumentStore(Protocol):
 
     def get(self, path: str) -> Document | None: ...
 
+    def get_all(self, paths: Sequence[str]) -> list[Document | None]:
+        """The documents at ``paths`` in one round trip, in the order asked; None for a missing one."""
+        ...
+
     def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None: ...
 
     def create(self, path: str, data: Mapping[str, Any]) -> None: ...
@@ -199,15 +263,55 @@ class DocumentStore(Protocol):
 
     def query(
         self,
-        collection: str,
+        collection: str | None = None,
         *,
+        collection_group: str | None = None,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
         start_after: Any = None,
-    ) -> list[Document]: ...
+    ) -> list[Document]:
+        """Documents of ``collection`` (a path), or with ``collection_group`` of every collection with
+        that id under any parent, matching ``conditions``, in order."""
+        ...
 
-    def count(self, collection: str, *, conditions: Sequence[Mapping[str, Any]] | None = None) -> int: ...
+    def count(
+        self,
+        collection: str | None = None,
+        *,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> int: ...
+
+    def aggregate(
+        self,
+        collection: str | None = None,
+        *,
+        aggregations: Mapping[str, Aggregation],
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """``{"n": Count(), "total": Sum("minutes"), "mean": Avg("minutes")}`` -> answers by name,
+        in one round trip, by Firestore's rules (``documents/aggregates.py``)."""
+        ...
+
+    def sum(
+        self,
+        collection: str | None = None,
+        *,
+        field: str,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> int | float: ...
+
+    def avg(
+        self,
+        collection: str | None = None,
+        *,
+        field: str,
+        collection_group: str | None = None,
+        conditions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> float | None: ...
 
     def batch(self) -> WriteBatch: ...
 

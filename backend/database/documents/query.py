@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Literal
 
-from backend.database.documents.paths import FieldPath, format_field_path, parse_field_path
-from backend.database.documents.values import (
-    ARRAY,
-    MAP,
-    NULL,
-    check_value,
-    compare,
-    equal,
-    is_sentinel,
-    rank,
+from backend.database.documents.paths import (
+    FieldPath,
+    collection_path,
+    document_id_problem,
+    format_field_path,
+    parse_field_path,
 )
+from backend.database.documents.values import check_value, is_null_or_nan, is_sentinel, lookup
 from backend.errors import FieldProblem, ValidationFailed
 
 Direction = Literal["asc", "desc"]
@@ -72,11 +69,12 @@ class Query:
     """A validated query; ``orders`` are the explicit orders, ``effective_orders`` add Firestore's
     implicit ones (inequality fields, then the document name)."""
 
-    collection: str
+    collection: str  # the collection's path; for a collection group, the collection id
     conditions: tuple[Condition, ...] = ()
     orders: tuple[Order, ...] = ()
     limit: int | None = None
-    start_after: tuple[Any, ...] | None = None  # values for effective_orders, then the document id
+    start_after: tuple[Any, ...] | None = None  # values for effective_orders, then the document's name
+    group: bool = False  # every collection with this id, under any parent ('chats': companies/*/chats)
 
     @cached_property
     def effective_orders(self) -> tuple[Order, ...]:
@@ -95,6 +93,7 @@ class Query:
         cls,
         collection: str,
         *,
+        group: bool = False,
         conditions: Sequence[Mapping[str, Any]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
@@ -102,10 +101,24 @@ class Query:
     ) -> Query:
         parsed = tuple(_condition(c, i) for i, c in enumerate(conditions or ()))
         _check_combination(parsed)
-        query = cls(collection=collection, conditions=parsed, orders=_orders(order_by), limit=_limit(limit))
+        query = cls(collection, parsed, _orders(order_by), _limit(limit), group=group)
         if start_after is not None:
-            query = cls(collection, query.conditions, query.orders, query.limit, _cursor(query, start_after))
+            query = replace(query, start_after=_cursor(query, start_after))
         return query
+
+
+def target(collection: str | None, collection_group: str | None) -> tuple[str, bool]:
+    """(collection path, False) or (collection id, True): what a query reads; exactly one is named."""
+    if (collection is None) == (collection_group is None):
+        raise _bad(
+            "collection",
+            "name either a collection ('companies/1/chats') or a collection_group ('chats'), not both",
+        )
+    if collection is not None:
+        return collection_path(collection), False
+    if (reason := document_id_problem(collection_group)) is not None:
+        raise _bad("collection_group", f"a collection id such as 'chats': {reason}", collection_group)
+    return str(collection_group), True
 
 
 def _bad(where: str, reason: str, value: object = None) -> ValidationFailed:
@@ -145,11 +158,29 @@ def _check_operand(where: str, op: str, value: Any) -> None:
     else:
         items = [value]
     for item in items:
-        if is_sentinel(item):
-            raise _bad(f"{where}.value", f"{item!r} can only be written, not queried")
-        check_value(item, [f"{where}.value"], 1)
-    if op in RANGE and (value is None or (isinstance(value, float) and math.isnan(value))):
-        raise _bad(f"{where}.value", "only '==' and '!=' can compare with None or NaN", str(value))
+        check_query_value(f"{where}.value", item)
+    if op not in ("==", "!=") and op not in LIST_OPERATORS and is_null_or_nan(value):
+        # Google's client refuses these (array-contains too); the server could not answer them
+        reason = f"only '==' and '!=' can compare with None or NaN, not '{op}'"
+        raise _bad(f"{where}.value", reason, str(value))
+
+
+def check_query_value(where: str, value: Any) -> None:
+    """A value a query can hold (a condition's operand or a cursor's): storable, and no write sentinel
+    at any depth (SERVER_TIMESTAMP, DELETE_FIELD and Increment only mean something in a write)."""
+    if _holds_sentinel(value):
+        raise _bad(where, "SERVER_TIMESTAMP, DELETE_FIELD and Increment can only be written, not queried")
+    check_value(value, [where], 1)
+
+
+def _holds_sentinel(value: Any) -> bool:
+    if is_sentinel(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds_sentinel(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_sentinel(v) for v in value)
+    return False
 
 
 def _check_combination(conditions: tuple[Condition, ...]) -> None:
@@ -219,6 +250,15 @@ def _cursor(query: Query, start_after: Any) -> tuple[Any, ...]:
 
     orders = query.effective_orders
     if isinstance(start_after, Document):
+        parent = start_after.path.rpartition("/")[0]
+        # Google's client refuses another collection's document; in a collection group, any
+        # document's path is a position in the order, and the client takes it.
+        if not query.group and parent != query.collection:
+            raise _bad(
+                "start_after",
+                f"the document {start_after.path} is not in {query.collection}; "
+                "pass a document from this query's own results",
+            )
         values = []
         for order in orders:
             found, value = lookup(start_after.data, order.field)
@@ -227,60 +267,16 @@ def _cursor(query: Query, start_after: Any) -> tuple[Any, ...]:
                     "start_after", f"the document has no field {order.name}, which the query orders by"
                 )
             values.append(value)
-        return (*values, start_after.id)
-    if isinstance(start_after, Mapping):
+        cursor = (*values, start_after.path if query.group else start_after.id)
+    elif isinstance(start_after, Mapping):
+        if not orders:
+            raise _bad("start_after", "a cursor of field values needs order_by (or pass a document)")
         missing = [o.name for o in orders if o.name not in start_after]
-        if missing or not orders:
-            raise _bad(
-                "start_after", "give a value for every ordered field: " + ", ".join(missing or ["(none)"])
-            )
-        return tuple(start_after[o.name] for o in orders)
-    raise _bad("start_after", "must be a document from the previous page or a mapping of ordered fields")
-
-
-# --- evaluation in Python (the embedded store's reference semantics) -------------------------
-
-
-def lookup(data: Mapping[str, Any], field: FieldPath) -> tuple[bool, Any]:
-    """(True, value) when ``field`` exists in ``data``; (False, None) otherwise."""
-    current: Any = data
-    for part in field:
-        if not isinstance(current, Mapping) or part not in current:
-            return False, None
-        current = current[part]
-    return True, current
-
-
-def matches(data: Mapping[str, Any], condition: Condition) -> bool:
-    """Whether a document satisfies one condition, by Firestore's rules (type-bounded ranges)."""
-    found, value = lookup(data, condition.field)
-    if not found:
-        return False
-    op, operand = condition.op, condition.value
-    if op == "==":
-        return equal(value, operand)
-    if op == "in":
-        return any(x is not None and equal(value, x) for x in operand)
-    if op == "array-contains":
-        return isinstance(value, list) and any(equal(item, operand) for item in value)
-    if op == "array-contains-any":
-        return isinstance(value, list) and any(equal(item, x) for item in value for x in operand)
-    if value is None or rank(value) == NULL:
-        return False  # '!=', 'not-in' and ranges never match null
-    if op == "!=":
-        return not equal(value, operand)
-    if op == "not-in":
-        return not any(equal(value, x) for x in operand)
-    if rank(value) != rank(operand):
-        return False
-    c = compare(value, operand)
-    return {"<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
-
-
-def needs_python(query: Query) -> bool:
-    """Whether some operand is an array or a map (SQL can only compare scalars exactly)."""
-    operands: list[Any] = []
-    for c in query.conditions:
-        operands.extend(c.value if c.op in LIST_OPERATORS else [c.value])
-    operands.extend(query.start_after or ())
-    return any(rank(v) in (ARRAY, MAP) for v in operands if v is not None)
+        if missing:
+            raise _bad("start_after", "give a value for every ordered field: " + ", ".join(missing))
+        cursor = tuple(start_after[o.name] for o in orders)
+    else:
+        raise _bad("start_after", "must be a document from the previous page or a mapping of ordered fields")
+    for order, value in zip(orders, cursor, strict=False):
+        check_query_value(f"start_after.{order.name}", value)
+    return cursor

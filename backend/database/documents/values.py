@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.database.documents.paths import check_field_name, document_name_size, document_path
+from backend.database.documents.paths import FieldPath, check_field_name, document_name_size, document_path
 from backend.database.validation import INT64_MAX, INT64_MIN
 from backend.errors import FieldProblem, ValidationFailed
 
@@ -115,6 +115,8 @@ def _size(value: Any, depth: int, in_array: bool, allow_delete: bool) -> int:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise _Bad("timestamps must be timezone-aware (use UTC)")
+        if value.year in (1, 9999):  # only near the ends can the instant fall outside Firestore's range
+            _check_timestamp_range(value)
         return 8
     if isinstance(value, bytes):
         return len(value)
@@ -132,6 +134,15 @@ def _size(value: Any, depth: int, in_array: bool, allow_delete: bool) -> int:
             raise _Bad("Increment takes an int or a float")
         return 8
     raise _Bad(f"{kind.__name__} is not a storable value")
+
+
+def _check_timestamp_range(value: datetime) -> None:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise _Bad(
+            "timestamp is outside Firestore's range (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z)"
+        ) from None
 
 
 # Field names already checked, with their storage size: documents of a collection share their names.
@@ -190,6 +201,20 @@ def check_document(doc_path: str, data: Mapping[str, Any], *, allow_delete: bool
             ]
         )
     return size
+
+
+def lookup(data: Mapping[str, Any], field: FieldPath) -> tuple[bool, Any]:
+    """(True, value) when ``field`` exists in ``data``; (False, None) otherwise."""
+    current: Any = data
+    for part in field:
+        if not isinstance(current, Mapping) or part not in current:
+            return False, None
+        current = current[part]
+    return True, current
+
+
+def is_null_or_nan(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 # --- ordering ----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -216,3 +216,20 @@ def test_increment_saturates_at_the_64_bit_limits(document_store: DocumentStore)
     doc = document_store.get("t/limits")
     assert doc is not None
     assert doc.data == {"hi": 2**63 - 1, "lo": -(2**63)}
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=9))),  # 0000-12-31T15:00Z
+        datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),  # 10000-01-01T04:00Z
+    ],
+)
+def test_timestamps_outside_firestores_range_are_refused(document_store: DocumentStore, at: datetime) -> None:
+    # Found by the differential test: both adapters let Python's OverflowError escape.
+    with pytest.raises(ValidationFailed, match="outside Firestore's range") as info:
+        document_store.set("t/when", {"m": {"at": at}})
+    assert info.value.fields == ["m.at"]
+    document_store.set("t/first", {"at": datetime(1, 1, 1, tzinfo=UTC)})
+    document_store.set("t/last", {"at": datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)})
+    assert [d.id for d in document_store.query("t", order_by="-at")] == ["last", "first"]

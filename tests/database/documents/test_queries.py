@@ -174,3 +174,60 @@ def test_count(things: DocumentStore) -> None:
 def test_query_of_an_empty_collection(document_store: DocumentStore) -> None:
     assert document_store.query("nothing_here") == []
     assert document_store.count("nothing_here") == 0
+
+
+# None and NaN in list operators, as the emulator answers them: listed at the top level of an
+# 'in', 'not-in' or 'array-contains-any' list they match nothing (a None in 'not-in' makes the
+# whole condition match nothing); nested inside an array or map they compare as usual.
+NAN = float("nan")
+LISTS = {
+    "arr_1": [1],
+    "arr_nan": [NAN],
+    "arr_null": [None, 1],
+    "map_nan": {"a": NAN},
+    "nan": NAN,
+    "null": None,
+    "one": 1,
+}
+NOT_NULL_BY_VALUE = ["nan", "one", "arr_null", "arr_nan", "arr_1", "map_nan"]  # '!=' orders by the field
+
+
+@pytest.fixture
+def lists(document_store: DocumentStore) -> DocumentStore:
+    with document_store.batch() as batch:
+        for key, value in LISTS.items():
+            batch.set(f"things/{key}", {"v": value})
+        batch.set("things/missing", {"w": 1})
+    return document_store
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (("v", "in", [None]), []),
+        (("v", "in", [NAN]), []),
+        (("v", "in", [NAN, 1, None]), ["one"]),
+        (("v", "in", [[NAN], {"a": NAN}]), ["arr_nan", "map_nan"]),
+        (("v", "not-in", [NAN]), NOT_NULL_BY_VALUE),
+        (("v", "not-in", [1, NAN]), [k for k in NOT_NULL_BY_VALUE if k != "one"]),
+        (("v", "not-in", [None]), []),
+        (("v", "not-in", [1, None]), []),
+        (("v", "not-in", [[NAN]]), [k for k in NOT_NULL_BY_VALUE if k != "arr_nan"]),
+        (("v", "array-contains-any", [None]), []),
+        (("v", "array-contains-any", [NAN]), []),
+        (("v", "array-contains-any", [None, NAN, 1]), ["arr_1", "arr_null"]),
+        (("v", "==", [NAN]), ["arr_nan"]),
+        (("v", "==", {"a": NAN}), ["map_nan"]),
+        (("v", "==", NAN), ["nan"]),
+        (("v", "!=", NAN), [k for k in NOT_NULL_BY_VALUE if k != "nan"]),
+        (("v", "!=", None), NOT_NULL_BY_VALUE),
+        (("v", "array-contains", 1), ["arr_1", "arr_null"]),
+    ],
+)
+def test_null_and_nan_in_list_operators(
+    lists: DocumentStore, condition: tuple[str, str, Any], expected: list[str]
+) -> None:
+    assert ids(lists, [condition]) == expected
+    assert lists.count(
+        "things", conditions=[{"field": condition[0], "operator": condition[1], "value": condition[2]}]
+    ) == len(expected)
