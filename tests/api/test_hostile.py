@@ -161,5 +161,6 @@ def test_a_cursor_from_another_list_or_other_filters_is_refused(api: Api, world:
     assert refused.status_code == 422
     assert "start again" in refused.json()["error"]["details"]["problems"][0]["reason"]
     assert api.client.get(f"/api/v1/employees?cursor={employees}", headers=headers).status_code == 200
-    flipped = employees[:-1] + ("A" if employees[-1] != "A" else "B")
+    # A changed character of the signed part (the signature's last character may carry only padding bits).
+    flipped = ("A" if employees[0] != "A" else "B") + employees[1:]
     assert api.client.get(f"/api/v1/employees?cursor={flipped}", headers=headers).status_code == 422

@@ -40,15 +40,18 @@ DOCUMENTS = {
     "treatment": "treatments",
     "report": "reports",
 }
+# The project's own, beyond the seed's twelve: data input's records (import jobs, Google Forms).
+ADDED = {"ingestion": "ingest_jobs"}
 
 
-def test_exactly_the_seeds_twelve_categories() -> None:
-    assert {c.value for c in DataCategory} == set(RELATIONAL) | set(DOCUMENTS)
+def test_the_seeds_twelve_categories_and_the_added_ones() -> None:
+    assert {c.value for c in DataCategory} == set(RELATIONAL) | set(DOCUMENTS) | set(ADDED)
+    assert DatabaseManager.get_database_type("ingestion") is DatabaseType.FIRESTORE
     assert [c.name for c in DataCategory][:3] == ["USER_MASTER", "COMPANY_MASTER", "EMPLOYEE_MASTER"]
     assert {t.value for t in DatabaseType} == {"postgresql", "firestore"}
 
 
-@pytest.mark.parametrize(("value", "name"), [*RELATIONAL.items(), *DOCUMENTS.items()])
+@pytest.mark.parametrize(("value", "name"), [*RELATIONAL.items(), *DOCUMENTS.items(), *ADDED.items()])
 def test_collection_names(value: str, name: str) -> None:
     assert DatabaseManager.get_collection_name(value) == name
     assert DatabaseManager.get_collection_name(DataCategory(value)) == name
