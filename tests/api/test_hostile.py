@@ -15,7 +15,7 @@ from tests.api.test_authorization import _new_row
 from tests.api.world import World
 
 Case = Callable[[World], tuple[str, str, dict[str, Any]]]
-COLLECTIONS = ("treatments", "consultations", "chats", "sessions", "login_attempts")
+COLLECTIONS = ("treatments", "consultations", "chats", "sessions", "login_attempts", "ingest_jobs")
 
 
 def snapshot(api: Api) -> dict[str, int]:

@@ -148,3 +148,47 @@ def test_json_instead_of_a_file_is_415(api: Api, world: World) -> None:
     response = api.client.post(UPLOAD, json={"file": "x"}, headers=world.headers("analyst"))
     assert response.status_code == 415
     assert "multipart/form-data" in response.json()["error"]["message"]
+
+
+def test_treatments_from_a_tsv_under_a_job(api: Api, world: World) -> None:
+    upload(api, world, "employees_utf8_bom.csv", dataset="employees", company_id=world.own.id)
+    response = upload(api, world, "treatments.tsv", company_id=world.own.id)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["dataset"], report["format"]) == ("treatments", "tsv")
+    assert report["job_id"]
+    stored = [t for t in listed(api, world, "treatments", world.own.id) if t["practitioner"] != "山田"]
+    assert len(stored) == report["inserted"] == report["rows"]
+    job = api.client.get(f"/api/v1/ingest/jobs/{report['job_id']}", headers=world.headers("analyst")).json()
+    assert (job["status"], job["written"], job["rows"], job["sha256"]) == (
+        "done",
+        report["rows"],
+        report["rows"],
+        job["sha256"],
+    )
+    again = upload(api, world, "treatments.tsv", company_id=world.own.id).json()
+    assert (again["job_id"], again["inserted"], again["unchanged"]) == (report["job_id"], 0, report["rows"])
+    assert len(
+        [t for t in listed(api, world, "treatments", world.own.id) if t["practitioner"] != "山田"]
+    ) == len(stored)
+
+
+def test_surveys_from_an_xlsx_with_a_merged_title(api: Api, world: World) -> None:
+    upload(api, world, "employees_utf8_bom.csv", dataset="employees", company_id=world.own.id)
+    response = upload(api, world, "surveys_merged_title.xlsx", company_id=world.own.id)
+    assert response.status_code == 200, response.text
+    assert (response.json()["dataset"], response.json()["format"]) == ("surveys", "xlsx")
+    uploaded = [s for s in listed(api, world, "surveys", world.own.id) if s["source"] == "upload"]
+    assert len(uploaded) == response.json()["inserted"] > 0
+    assert all(s["user_id"] == world.users["analyst"].id for s in uploaded)
+    assert all(0 <= s["vas"]["physical"] <= 100 for s in uploaded)
+
+
+def test_treatments_of_unknown_employees_store_nothing(api: Api, world: World) -> None:
+    before = snapshot(api)
+    response = upload(api, world, "treatments.tsv", company_id=world.other.id)
+    assert response.status_code == 422
+    problems = response.json()["error"]["details"]["problems"]
+    assert {p["field"] for p in problems} == {"社員番号"}
+    assert all("no employee has this code" in p["reason"] for p in problems)
+    assert snapshot(api) == before
