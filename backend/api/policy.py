@@ -96,6 +96,7 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("DELETE",  "/chats/{id}",                           STAFF,     True),
     ("POST",    "/ingest/files",                         STAFF,     True),
     ("GET",     "/ingest/jobs/{job_id}",                 STAFF,     False),
+    ("GET",     "/ingest/templates/{dataset}",           STAFF,     False),
 )
 # fmt: on
 

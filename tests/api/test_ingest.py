@@ -192,3 +192,23 @@ def test_treatments_of_unknown_employees_store_nothing(api: Api, world: World) -
     assert {p["field"] for p in problems} == {"社員番号"}
     assert all("no employee has this code" in p["reason"] for p in problems)
     assert snapshot(api) == before
+
+
+@pytest.mark.parametrize(("fmt", "media"), [("csv", "text/csv"), ("xlsx", "spreadsheetml")])
+def test_a_filled_template_imports(api: Api, world: World, fmt: str, media: str) -> None:
+    got = api.client.get(
+        "/api/v1/ingest/templates/companies", params={"format": fmt}, headers=world.headers("analyst")
+    )
+    assert got.status_code == 200
+    assert media in got.headers["content-type"]
+    assert got.headers["content-disposition"] == f'attachment; filename="template-companies.{fmt}"'
+    response = api.client.post(
+        UPLOAD, files={"file": (f"t.{fmt}", got.content)}, headers=world.headers("analyst")
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["dataset"], response.json()["inserted"]) == ("companies", 1)
+
+
+def test_an_unknown_template_is_422(api: Api, world: World) -> None:
+    response = api.client.get("/api/v1/ingest/templates/everything", headers=world.headers("analyst"))
+    assert response.status_code == 422

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Path, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 
 from backend.api.answers import answer
 from backend.api.deps import ContextDep, SettingsDep, UnitDep
 from backend.database.validation import INT64_MAX
-from backend.service.ingest import importer, jobs
+from backend.service.ingest import importer, jobs, templates
 from backend.service.ingest.schemas import ImportReport, JobPublic
+from backend.service.ingest.templates import MEDIA_TYPES, Format
 
 # The upload route has its own, larger body limit (WELLNESS_INGEST_MAX_BYTES): app.py includes it apart.
 files_router = APIRouter(prefix="/ingest", tags=["ingest"])
 router = APIRouter(prefix="/ingest", tags=["ingest"])
 
-DatasetName = Literal[
-    "auto", "companies", "employees", "financial_statements", "invoices", "payments", "treatments", "surveys"
+TemplateDataset = Literal[
+    "companies", "employees", "financial_statements", "invoices", "payments", "treatments", "surveys"
 ]
+DatasetName = Literal["auto", TemplateDataset]
 
 
 @files_router.post(
@@ -60,3 +62,17 @@ async def get_job(
     ctx: ContextDep, unit: UnitDep, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 ) -> Response:
     return await answer(lambda: jobs.get(ctx, job_id), unit)
+
+
+@router.get(
+    "/templates/{dataset}",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, MEDIA_TYPES["xlsx"]: {}}}},
+    summary="An empty file to fill in: the dataset's Japanese headers and an example row",
+)
+async def get_template(
+    dataset: Annotated[TemplateDataset, Path()], format: Annotated[Format, Query()] = "xlsx"
+) -> Response:
+    body, filename = templates.template(dataset, format)
+    disposition = f'attachment; filename="{filename}"'
+    return Response(body, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": disposition})
