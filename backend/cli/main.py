@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from backend.cli import db, users
+from backend.cli import db, ingest, users
 from backend.cli.common import err
 from backend.database import DatabaseManager
 from backend.errors import WellnessError
@@ -15,6 +15,7 @@ from backend.errors import WellnessError
 app = typer.Typer(help="Startup Wellness analytics backend.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.command("ingest")(ingest.ingest)
 
 
 @app.command()

@@ -2,53 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 import pytest
-from sqlalchemy import Engine, func, select
-from typer.testing import CliRunner
+from sqlalchemy import func, select
 
-from backend.cli import app
-from backend.config import Settings
 from backend.database import DatabaseManager, crud, crud_sql
 from backend.database.migration import upgrade
 from backend.database.models_sql import CompanyAccess, User
-from backend.database.postgres import create_db_engine
 from backend.security import verify_password
 from backend.service.auth import service as auth
+from tests.cli.conftest import Cli
 from tests.database.factories import company_data
 
 PASSWORD = "a long enough passphrase"
-
-
-@dataclass
-class Cli:
-    settings: Settings
-    engine: Engine
-
-    def __call__(self, *args: str, input: str | None = None) -> Any:
-        DatabaseManager.reset()
-        return CliRunner().invoke(app, list(args), input=input)
-
-    def user(self, email: str) -> User | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(User).where(User.email == email)).first()
-        return None if row is None else User(**row._mapping)
-
-
-@pytest.fixture
-def cli(fresh_schema: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
-    settings: Settings = fresh_schema()
-    engine = create_db_engine(str(settings.database_url), settings)
-    monkeypatch.setenv("WELLNESS_DATABASE_URL", str(settings.database_url))
-    monkeypatch.setenv("WELLNESS_DATABASE_SCHEMA", str(settings.database_schema))
-    monkeypatch.setenv("WELLNESS_DATA_DIR", str(tmp_path / "data"))
-    yield Cli(settings=settings.model_copy(update={"data_dir": tmp_path / "data"}), engine=engine)
-    DatabaseManager.reset()
-    engine.dispose()
 
 
 def test_there_are_no_default_users(cli: Cli) -> None:

@@ -40,8 +40,12 @@ def import_file(
     dataset: str,
     company_id: int | None = None,
     sheet: str | None = None,
+    progress: jobs.Progress | None = None,
 ) -> ImportReport:
-    """Import one uploaded file; ValidationFailed (422) listing every problem, with nothing written."""
+    """Import one uploaded file; ValidationFailed (422) listing every problem, with nothing written.
+
+    ``progress(done, total)`` is called as rows are written (after each batch of a document dataset).
+    """
     table = read_table(source, filename=filename, sheet=sheet, limits=Limits.from_settings(settings))
     parsed = parse_rows(dataset, table, company_id=company_id)
     target = TARGETS[parsed.dataset.name]
@@ -55,10 +59,19 @@ def import_file(
         assert isinstance(target, SqlTarget)
         counts = _upsert(ctx, target, valid)
         job_id = None
+        if progress is not None:
+            progress(counts.rows, counts.rows)
     else:
         assert isinstance(target, DocumentTarget)
         job_id, counts = jobs.write(
-            ctx, target, parsed.dataset.name, valid, source=source, filename=filename, company_id=company_id
+            ctx,
+            target,
+            parsed.dataset.name,
+            valid,
+            source=source,
+            filename=filename,
+            company_id=company_id,
+            progress=progress,
         )
     return _report(table, parsed, counts, job_id)
 

@@ -10,7 +10,7 @@ uploaded again; document ids come from the natural key, so nothing is ever writt
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import BinaryIO
 
@@ -25,6 +25,7 @@ from backend.service.ingest.schemas import Counts, JobPublic
 from backend.service.ingest.targets import DocumentTarget
 
 BATCH_ROWS = MAX_BATCH_WRITES - 1  # one write of each batch is the job's progress
+Progress = Callable[[int, int], None]  # (rows written so far, rows in all)
 
 
 def write(
@@ -36,6 +37,7 @@ def write(
     source: BinaryIO | bytes,
     filename: str | None = None,
     company_id: int | None,
+    progress: Progress | None = None,
 ) -> tuple[str, Counts]:
     """Write every validated row; answers the job id and the counts of this run."""
     store, repo = ctx.store, target.repo
@@ -62,6 +64,8 @@ def write(
     try:
         for start in range(job.written, len(valid), BATCH_ROWS):
             job = _write_batch(ctx, target, dataset, job_id, job, valid[start : start + BATCH_ROWS])
+            if progress is not None:
+                progress(job.written, job.rows)
     except WellnessError as exc:
         failed = job.model_copy(
             update={"status": "failed", "error": exc.message[:5000], "updated_at": _now()}
