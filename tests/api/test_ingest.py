@@ -212,3 +212,32 @@ def test_a_filled_template_imports(api: Api, world: World, fmt: str, media: str)
 def test_an_unknown_template_is_422(api: Api, world: World) -> None:
     response = api.client.get("/api/v1/ingest/templates/everything", headers=world.headers("analyst"))
     assert response.status_code == 422
+
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "docs" / "samples"
+
+
+def test_the_readmes_sample_files_import_in_order(api: Api, world: World) -> None:
+    """What the README walks a new user through: every sample file lands, and the API shows its rows."""
+    headers = world.headers("analyst")
+
+    def send(name: str, **form: Any) -> dict[str, Any]:
+        content = (SAMPLES / name).read_bytes()
+        data = {key: str(value) for key, value in form.items()}
+        response = api.client.post(UPLOAD, files={"file": (name, content)}, data=data, headers=headers)
+        assert response.status_code == 200, (name, response.text)
+        return dict(response.json())
+
+    assert send("companies.csv")["inserted"] == 1
+    company = next(c for c in api.client.get("/api/v1/companies?limit=500", headers=headers).json()["items"]
+                   if c["name"] == "株式会社サンプルヘルス")["id"]  # fmt: skip
+    reports = [
+        send(name, company_id=company)
+        for name in ("employees.csv", "financial_statements_sjis.csv", "treatments.tsv", "surveys.xlsx")
+    ]
+    assert [r["dataset"] for r in reports] == ["employees", "financial_statements", "treatments", "surveys"]
+    assert [r["inserted"] for r in reports] == [10, 12, 40, 80]
+    assert reports[1]["encoding"] == "cp932"
+    assert len(listed(api, world, "surveys", company)) == 80
+    statements = listed(api, world, "financial-statements", company)
+    assert min(s["operating_profit_yen"] for s in statements) == 0
