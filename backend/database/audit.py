@@ -59,12 +59,12 @@ def _row(
     }
 
 
-def _entity_id(obj: Base) -> str | None:
+def entity_id(obj: Base) -> str | None:
     key = inspect(obj).mapper.primary_key_from_instance(obj)
     return None if any(part is None for part in key) else ",".join(str(part) for part in key)
 
 
-def _changed_fields(obj: Base) -> list[str]:
+def changed_fields(obj: Base) -> list[str]:
     state = inspect(obj)
     return sorted(attr.key for attr in state.attrs if attr.history.has_changes())
 
@@ -83,7 +83,7 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
         for obj in objects:
             if not isinstance(obj, Base) or isinstance(obj, AuditLog):
                 continue
-            fields = _changed_fields(obj) if action != "delete" else []
+            fields = changed_fields(obj) if action != "delete" else []
             if action == "update" and not fields:
                 continue
             rows.append(
@@ -91,7 +91,7 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
                     session,
                     action=action,
                     table=obj.__tablename__,
-                    entity_id=_entity_id(obj),
+                    entity_id=entity_id(obj),
                     changes={"fields": fields} if fields else {},
                 )
             )

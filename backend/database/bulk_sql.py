@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
-from backend.database import audit
+from backend.database import audit, events
 from backend.database.models_sql import Base
 from backend.database.sql_errors import from_pydantic, translate
 from backend.errors import Conflict, FieldProblem, ValidationFailed
@@ -71,9 +71,11 @@ def copy_validated(
     columns: Sequence[str],
     rows: Sequence[Mapping[str, Any]],
     row_numbers: Sequence[int],
+    emit: bool = True,
 ) -> int:
     """COPY rows their Create schema has already validated (``columns`` of each), in one savepoint
-    with one audit entry; a database refusal names the row by its number in ``row_numbers``."""
+    with one audit entry and one event (``<table>.imported``; ``emit=False`` when the caller emits
+    one for a larger import); a database refusal names the row by its number in ``row_numbers``."""
     if not rows:
         return 0
     table = model.__table__
@@ -94,6 +96,13 @@ def copy_validated(
                 entity_id=None,
                 changes={"rows": len(rows), "fields": list(columns)},
             )
+            if emit:
+                events.emit(
+                    session,
+                    events.import_event(
+                        session, table_name, companies=companies_of(rows), counts={"inserted": len(rows)}
+                    ),
+                )
     except (DBAPIError, psycopg.Error) as exc:
         error = translate(exc, columns=[c.key for c in table.columns])
         if error is None:
@@ -108,6 +117,11 @@ def copy_validated(
             error.args = (error.message,)
         raise error from exc
     return len(rows)
+
+
+def companies_of(rows: Iterable[Mapping[str, Any]]) -> set[int]:
+    """The companies rows belong to (their ``company_id``; none for rows without one)."""
+    return {row["company_id"] for row in rows if row.get("company_id") is not None}
 
 
 _COPY_LINE = re.compile(r"COPY \w+, line (\d+)")

@@ -16,10 +16,11 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from backend.database import crud_sql
+from backend.database import crud_sql, events
+from backend.database.audit import SYSTEM_ACTOR
 from backend.database.database import DatabaseManager, get_db_session
 from backend.database.documents import writes
-from backend.database.documents.paths import child_path
+from backend.database.documents.paths import child_path, new_id
 from backend.database.documents.port import (
     MAX_BATCH_WRITES,
     Document,
@@ -64,9 +65,18 @@ class DocumentRepository(Generic[ModelT]):
     """create / get / list / update / delete for one collection, validated by ``model``."""
 
     def __init__(
-        self, model: type[ModelT], *, category: DataCategory, order_by: str, collection: str | None = None
+        self,
+        model: type[ModelT],
+        *,
+        category: DataCategory,
+        order_by: str,
+        collection: str | None = None,
+        events: bool = False,
+        created: str = "created",
     ) -> None:
-        """``collection``: one of the category's collections other than its main one."""
+        """``collection``: one of the category's collections other than its main one. ``events``: every
+        write adds its event to the document outbox in the same batch or transaction (``created``
+        names the action of a new document: a new report is ``report.requested``)."""
         names = ROUTES[category].names
         if collection is not None and collection not in names:
             raise ValueError(f"{collection!r} is not a collection of {category}; it has {names}")
@@ -74,17 +84,29 @@ class DocumentRepository(Generic[ModelT]):
         self.collection = collection or DatabaseManager.get_collection_name(category)
         self.order_by = order_by  # the natural order of list(); composite indexes are declared for it
         self.company_scoped = "company_id" in model.model_fields
+        self.events = events
+        self.created = created
 
     def create(
-        self, store: DocumentStore, *, data: ModelT | Mapping[str, Any], doc_id: str | None = None
+        self,
+        store: DocumentStore,
+        *,
+        data: ModelT | Mapping[str, Any],
+        doc_id: str | None = None,
+        actor: str = SYSTEM_ACTOR,
     ) -> tuple[str, ModelT]:
         """Store a new document (a random id unless ``doc_id`` is given); Conflict if that id is taken."""
         model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
-        if doc_id is None:
-            return store.add(self.collection, model.model_dump()), model
+        given = doc_id is not None
+        doc_id = doc_id if doc_id is not None else new_id()
+        batch = store.batch()
+        batch.create(child_path(self.collection, doc_id), model.model_dump())
+        self._emit(batch, self.created, doc_id, model, actor)
         try:
-            store.create(child_path(self.collection, doc_id), model.model_dump())
+            batch.commit()
         except Conflict as exc:
+            if not given:
+                raise
             raise Conflict(
                 f"{self.collection} already has a document with id {doc_id!r}; use another id or update it.",
                 details={"collection": self.collection, "id": doc_id},
@@ -151,7 +173,9 @@ class DocumentRepository(Generic[ModelT]):
         items = [(doc.id, self._read(doc)) for doc in docs[:limit]]
         return Page(items=items, next_after=items[-1][0] if len(docs) > limit else None)
 
-    def update(self, store: DocumentStore, doc_id: str, *, data: Mapping[str, Any]) -> ModelT:
+    def update(
+        self, store: DocumentStore, doc_id: str, *, data: Mapping[str, Any], actor: str = SYSTEM_ACTOR
+    ) -> ModelT:
         """Change some fields (``"vas.physical"`` reaches into a map); the whole result must be valid."""
         path = child_path(self.collection, doc_id)
         if not isinstance(data, Mapping) or not data:
@@ -164,6 +188,7 @@ class DocumentRepository(Generic[ModelT]):
             write = validated_write("update", path, data)  # Firestore's field-path rules
             model = self._validate(writes.apply(current.data, write, datetime.now(UTC)) or {})
             tx.set(path, model.model_dump())
+            self._emit(tx, "updated", doc_id, model, actor)
             return model
 
         return store.run_transaction(change)
@@ -172,14 +197,30 @@ class DocumentRepository(Generic[ModelT]):
         """How many documents match ``conditions``."""
         return store.count(self.collection, conditions=conditions)
 
-    def set_in(self, batch: WriteBatch, doc_id: str, data: ModelT | Mapping[str, Any]) -> ModelT:
-        """Add the whole document ``doc_id`` (validated) to ``batch``, written when the batch commits."""
+    def set_in(
+        self,
+        batch: WriteBatch,
+        doc_id: str,
+        data: ModelT | Mapping[str, Any],
+        *,
+        actor: str = SYSTEM_ACTOR,
+        emit: bool = True,
+    ) -> ModelT:
+        """Add the whole document ``doc_id`` (validated) to ``batch``, written when the batch commits;
+        its event too, unless ``emit`` is False (a bulk import emits one event for all its rows)."""
         model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
         batch.set(child_path(self.collection, doc_id), model.model_dump())
+        if emit:
+            self._emit(batch, "written", doc_id, model, actor)
         return model
 
     def upsert(
-        self, store: DocumentStore, doc_id: str, change: Callable[[ModelT | None], ModelT | None]
+        self,
+        store: DocumentStore,
+        doc_id: str,
+        change: Callable[[ModelT | None], ModelT | None],
+        *,
+        actor: str = SYSTEM_ACTOR,
     ) -> ModelT | None:
         """Read-modify-write one document in a transaction: ``change`` gets the stored model (None when
         there is none) and returns the new one, or None to delete it. Retried whole on contention."""
@@ -187,46 +228,69 @@ class DocumentRepository(Generic[ModelT]):
 
         def run(tx: Transaction) -> ModelT | None:
             current = tx.get(path)
-            new = change(None if current is None else self._read(current))
+            before = None if current is None else self._read(current)
+            new = change(before)
             if new is None:
-                if current is not None:
+                if before is not None:
                     tx.delete(path)
+                    self._emit(tx, "deleted", doc_id, before, actor)
                 return None
             model = self._validate(new.model_dump())
             tx.set(path, model.model_dump())
+            self._emit(tx, "written", doc_id, model, actor)
             return model
 
         return store.run_transaction(run)
 
-    def delete_many(self, store: DocumentStore, doc_ids: Iterable[str]) -> int:
-        """Delete documents in batches (atomic per batch of 500); missing ones are no error."""
-        paths = [child_path(self.collection, doc_id) for doc_id in doc_ids]
-        for start in range(0, len(paths), MAX_BATCH_WRITES):
+    def delete_many(self, store: DocumentStore, doc_ids: Iterable[str], *, actor: str = SYSTEM_ACTOR) -> int:
+        """Delete documents in batches (atomic per batch, with their events); missing ones are no error."""
+        ids = builtins.list(doc_ids)
+        step = MAX_BATCH_WRITES // 2 if self.events else MAX_BATCH_WRITES
+        for start in range(0, len(ids), step):
             batch = store.batch()
-            for path in paths[start : start + MAX_BATCH_WRITES]:
-                batch.delete(path)
+            for doc_id in ids[start : start + step]:
+                batch.delete(child_path(self.collection, doc_id))
+                self._emit(batch, "deleted", doc_id, None, actor)
             batch.commit()
-        return len(paths)
+        return len(ids)
 
     def delete_matching(
-        self, store: DocumentStore, *, conditions: Sequence[Mapping[str, Any]], order_by: Any = None
+        self,
+        store: DocumentStore,
+        *,
+        conditions: Sequence[Mapping[str, Any]],
+        order_by: Any = None,
+        actor: str = SYSTEM_ACTOR,
     ) -> int:
         """Delete every document matching ``conditions``, a page at a time; returns how many."""
         deleted = 0
         while page := self.list(store, conditions=conditions, order_by=order_by, limit=MAX_PAGE).items:
-            deleted += self.delete_many(store, [doc_id for doc_id, _ in page])
+            deleted += self.delete_many(store, [doc_id for doc_id, _ in page], actor=actor)
         return deleted
 
-    def delete(self, store: DocumentStore, doc_id: str) -> None:
+    def delete(self, store: DocumentStore, doc_id: str, *, actor: str = SYSTEM_ACTOR) -> None:
         """Remove the document; NotFound if there is none."""
         path = child_path(self.collection, doc_id)
 
         def remove(tx: Transaction) -> None:
-            if tx.get(path) is None:
+            current = tx.get(path)
+            if current is None:
                 raise self.not_found(doc_id)
             tx.delete(path)
+            self._emit(tx, "deleted", doc_id, self._read(current), actor)
 
         store.run_transaction(remove)
+
+    def _emit(
+        self, writes: WriteBatch | Transaction, action: str, doc_id: str, model: ModelT | None, actor: str
+    ) -> None:
+        if not self.events:
+            return
+        company_id = getattr(model, "company_id", None) if model is not None else None
+        event = events.new_event(
+            self.collection, action, entity_id=doc_id, company_id=company_id, actor=actor
+        )
+        events.emit_in(writes, event)
 
     def _validate(self, data: Mapping[str, Any]) -> ModelT:
         try:
@@ -277,7 +341,7 @@ def _user_key(user_id: object) -> int:
     return user_id
 
 
-chats = DocumentRepository(ChatMessage, category=DataCategory.CHAT, order_by="created_at")
+chats = DocumentRepository(ChatMessage, category=DataCategory.CHAT, order_by="created_at", events=True)
 analytics = DocumentRepository(
     AnalyticsCacheEntry, category=DataCategory.ANALYTICS_CACHE, order_by="-computed_at"
 )
@@ -288,6 +352,12 @@ ingest_jobs = DocumentRepository(
 login_attempts = DocumentRepository(
     LoginThrottle, category=DataCategory.USER_SESSION, order_by="updated_at", collection="login_attempts"
 )
-consultations = DocumentRepository(Consultation, category=DataCategory.SURVEY, order_by="answered_at")
-treatments = DocumentRepository(Treatment, category=DataCategory.TREATMENT, order_by="started_at")
-reports = DocumentRepository(Report, category=DataCategory.REPORT, order_by="-created_at")
+consultations = DocumentRepository(
+    Consultation, category=DataCategory.SURVEY, order_by="answered_at", events=True
+)
+treatments = DocumentRepository(
+    Treatment, category=DataCategory.TREATMENT, order_by="started_at", events=True
+)
+reports = DocumentRepository(
+    Report, category=DataCategory.REPORT, order_by="-created_at", events=True, created="requested"
+)

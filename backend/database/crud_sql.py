@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Row, bindparam, func, select, tuple_, upda
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from backend.database import audit
+from backend.database import audit, events
 from backend.database import schemas_sql as s
 from backend.database.bulk_sql import copy_rows
 from backend.database.models_sql import (
@@ -179,8 +179,11 @@ class Repository(Generic[M]):
                 found[tuple(getattr(row, k) for k in key)] = row
         return found
 
-    def update_many(self, session: Session, changes: Sequence[tuple[int, Mapping[str, Any]]]) -> int:
-        """Set columns of many rows by id (values already validated), with one audit entry."""
+    def update_many(
+        self, session: Session, changes: Sequence[tuple[int, Mapping[str, Any]]], *, emit: bool = True
+    ) -> int:
+        """Set columns of many rows by id (values already validated), with one audit entry and one
+        event (``emit=False`` when the caller emits one for a larger import)."""
         if not changes:
             return 0
         table = self.model.__table__
@@ -204,12 +207,38 @@ class Repository(Generic[M]):
                     entity_id=None,
                     changes={"rows": len(changes), "fields": fields},
                 )
+                if emit:
+                    companies = self.companies_of_ids(session, [entity_id for entity_id, _ in changes])
+                    event = events.import_event(
+                        session, self.table, companies=companies, counts={"updated": len(changes)}
+                    )
+                    events.emit(session, event)
         except DBAPIError as exc:
             error = translate(exc, columns=self.columns)
             if error is None:
                 raise
             raise error from exc
         return len(changes)
+
+    def companies_of_ids(self, session: Session, ids: Sequence[int]) -> set[int]:
+        """The companies that the rows ``ids`` of this table belong to."""
+        if self._company_scope is None or not ids:
+            return set()
+        table: Any = self.model.__table__
+        column: Any
+        if "company_id" in self.columns:
+            column = table.c.company_id
+        elif self.model is Company:
+            return set(ids)
+        else:  # payments: through their invoices
+            column = Invoice.company_id
+            table = table.join(Invoice.__table__, Invoice.id == table.c.invoice_id)
+        found: set[int] = set()
+        for start in range(0, len(ids), _KEYS_PER_QUERY):
+            chunk = ids[start : start + _KEYS_PER_QUERY]
+            query = select(column).select_from(table).where(self.model.__table__.c.id.in_(chunk)).distinct()
+            found.update(c for c in session.connection().execute(query).scalars() if c is not None)
+        return found
 
     def update(
         self, session: Session, entity_id: int, *, data: BaseModel | Mapping[str, Any], within: Within = None

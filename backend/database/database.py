@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import Settings, get_settings
-from backend.database import audit
+from backend.database import audit, events  # noqa: F401  (events: the outbox's flush hook)
 from backend.database.postgres import (
     EmbeddedPostgres,
     check_connection,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -237,3 +239,87 @@ class AuditLog(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
 
     __table_args__ = (Index(None, "table_name", "entity_id"),)
+
+
+# --- the event system (``events.py``, ``queue_sql.py``): written with SQL Core, never audited -------
+
+
+class _EventFields:
+    """The one outbox format as columns: what ``events.Event`` holds."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, sort_order=-10)
+    type: Mapped[str] = mapped_column(String(64), sort_order=-9)
+    category: Mapped[str] = mapped_column(String(32), sort_order=-8)
+    entity_id: Mapped[str | None] = mapped_column(String(64), sort_order=-7)
+    company_id: Mapped[int | None] = mapped_column(BigInteger, sort_order=-6)
+    occurred_at: Mapped[datetime] = mapped_column(sort_order=-5)
+    actor: Mapped[str] = mapped_column(String(200), sort_order=-4)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}", sort_order=-3)
+
+
+class EventOutbox(_EventFields, Base):
+    """Events written in the same transaction as the data they describe; the relay empties it."""
+
+    __tablename__ = "event_outbox"
+
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+
+
+class EventStatus(enum.StrEnum):
+    PENDING = "pending"
+    DEAD = "dead"
+
+
+class EventQueue(_EventFields, Base):
+    """The PostgreSQL bus: one row per published event until a worker acknowledges it.
+
+    ``visible_at`` is when a worker may next claim it (a claim pushes it forward by the visibility
+    timeout, a failure by the backoff); ``attempts`` counts claims; after too many it is ``dead``.
+    """
+
+    __tablename__ = "event_queue"
+
+    enqueued_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    visible_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    status: Mapped[EventStatus] = mapped_column(
+        _enum(EventStatus, "status_valid"), server_default=EventStatus.PENDING.value
+    )
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_event_queue_pending", "visible_at", postgresql_where="status = 'pending'"),
+        CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+    )
+
+
+class ProcessedEvent(Base):
+    """The ledger: (event, handler) pairs whose effect is committed, written in the same transaction."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    handler: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CompanyDataVersion(Base):
+    """A company's data version: every event touching its data bumps it (analytics keys include it)."""
+
+    __tablename__ = "company_data_versions"
+
+    company_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class EventCounter(Base):
+    """Per event type: how many were handled, retried and buried (the admin view)."""
+
+    __tablename__ = "event_counters"
+
+    type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handled: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    retried: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    dead: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    last_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -29,6 +29,7 @@ class DataCategory(enum.StrEnum):
     TREATMENT = "treatment"
     REPORT = "report"
     INGESTION = "ingestion"  # data input's own records: import jobs, Google Forms and their deliveries
+    EVENT = "event"  # the event system's own records: outbox, queue, ledger, data versions, counters
 
     @classmethod
     def parse(cls, value: DataCategory | str) -> DataCategory:
@@ -63,4 +64,15 @@ ROUTES: dict[DataCategory, Route] = {
     DataCategory.TREATMENT: Route(DatabaseType.FIRESTORE, ("treatments",)),
     DataCategory.REPORT: Route(DatabaseType.FIRESTORE, ("reports",)),
     DataCategory.INGESTION: Route(DatabaseType.FIRESTORE, ("ingest_jobs", "google_forms", "form_deliveries")),
+    DataCategory.EVENT: Route(
+        DatabaseType.POSTGRESQL,
+        ("event_outbox", "event_queue", "processed_events", "company_data_versions", "event_counters"),
+    ),
 }
+
+# The document store's half of the event system: every document write adds its event to this
+# collection in the same batch or transaction (``backend/database/events.py``), and handlers whose
+# effect is a document record the events they processed in the ledger collection, in the same
+# transaction as the effect. The relay moves outbox documents onto the bus.
+DOCUMENT_OUTBOX = "event_outbox"
+DOCUMENT_LEDGER = "processed_events"

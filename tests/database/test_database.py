@@ -41,12 +41,13 @@ DOCUMENTS = {
     "report": "reports",
 }
 # The project's own, beyond the seed's twelve: data input's records (import jobs, Google Forms).
-ADDED = {"ingestion": "ingest_jobs"}
+ADDED = {"ingestion": "ingest_jobs", "event": "event_outbox"}
 
 
 def test_the_seeds_twelve_categories_and_the_added_ones() -> None:
     assert {c.value for c in DataCategory} == set(RELATIONAL) | set(DOCUMENTS) | set(ADDED)
     assert DatabaseManager.get_database_type("ingestion") is DatabaseType.FIRESTORE
+    assert DatabaseManager.get_database_type("event") is DatabaseType.POSTGRESQL
     assert [c.name for c in DataCategory][:3] == ["USER_MASTER", "COMPANY_MASTER", "EMPLOYEE_MASTER"]
     assert {t.value for t in DatabaseType} == {"postgresql", "firestore"}
 

@@ -23,6 +23,11 @@ TABLES = {
     "invoices",
     "payments",
     "audit_logs",
+    "event_outbox",
+    "event_queue",
+    "processed_events",
+    "company_data_versions",
+    "event_counters",
 }
 
 

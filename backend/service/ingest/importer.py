@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from backend.config import Settings
-from backend.database import crud_sql, get_db_for_category
+from backend.database import crud_sql, events, get_db_for_category
 from backend.database.bulk_sql import copy_validated
 from backend.database.routing import DatabaseType
 from backend.errors import FieldProblem, NotFound
@@ -146,9 +147,25 @@ def _upsert(ctx: Context, target: SqlTarget, valid: Sequence[Validated]) -> Coun
         else:
             unchanged += 1
     if new:
-        copy_validated(session, model=repo.model, columns=list(new[0]), rows=new, row_numbers=numbers)
-    repo.update_many(session, changed)
-    return Counts(rows=len(valid), inserted=len(new), updated=len(changed), unchanged=unchanged)
+        copy_validated(
+            session, model=repo.model, columns=list(new[0]), rows=new, row_numbers=numbers, emit=False
+        )
+    repo.update_many(session, changed, emit=False)
+    counts = Counts(rows=len(valid), inserted=len(new), updated=len(changed), unchanged=unchanged)
+    if new or changed:  # one event for the whole import, in its transaction
+        companies = _companies(session, [model for _, model in valid])
+        event = events.import_event(session, repo.table, companies=companies, counts=counts.changes)
+        events.emit(session, event)
+    return counts
+
+
+def _companies(session: Session, models: Sequence[BaseModel]) -> set[int]:
+    """The companies of imported rows (payments: their invoices')."""
+    fields = type(models[0]).model_fields if models else {}
+    if "invoice_id" in fields and "company_id" not in fields:
+        ids = sorted({getattr(m, "invoice_id") for m in models})  # noqa: B009
+        return crud_sql.invoices.companies_of_ids(session, ids)
+    return {c for m in models if (c := getattr(m, "company_id", None)) is not None}
 
 
 def _report(table: Table, parsed: Parsed, counts: Counts, job_id: str | None) -> ImportReport:

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from pydantic import BaseModel
 
-from backend.database import audit, crud
+from backend.database import audit, crud, events
 from backend.database.documents.port import MAX_BATCH_WRITES
 from backend.database.models import IngestJob
 from backend.errors import WellnessError
@@ -24,7 +24,7 @@ from backend.service.context import Context
 from backend.service.ingest.schemas import Counts, JobPublic
 from backend.service.ingest.targets import DocumentTarget
 
-BATCH_ROWS = MAX_BATCH_WRITES - 1  # one write of each batch is the job's progress
+BATCH_ROWS = MAX_BATCH_WRITES - 2  # two writes of each batch are the job's progress and (last) the event
 Progress = Callable[[int, int], None]  # (rows written so far, rows in all)
 
 
@@ -61,9 +61,12 @@ def write(
         changes={"rows": len(valid), "resumed_at_row": job.written},
     )
     crud.ingest_jobs.upsert(store, job_id, lambda _: job)
+    companies = sorted({getattr(model, "company_id", None) or 0 for _, model in valid} - {0})
     try:
         for start in range(job.written, len(valid), BATCH_ROWS):
-            job = _write_batch(ctx, target, dataset, job_id, job, valid[start : start + BATCH_ROWS])
+            job = _write_batch(
+                ctx, target, dataset, job_id, job, valid[start : start + BATCH_ROWS], companies=companies
+            )
             if progress is not None:
                 progress(job.written, job.rows)
     except WellnessError as exc:
@@ -86,8 +89,11 @@ def _write_batch(
     job_id: str,
     job: IngestJob,
     rows: Sequence[tuple[int, BaseModel]],
+    *,
+    companies: Sequence[int],
 ) -> IngestJob:
-    """One atomic commit: the new and changed documents of ``rows``, and the job's progress."""
+    """One atomic commit: the new and changed documents of ``rows``, the job's progress, and with the
+    last rows the import's one event (when it changed anything)."""
     repo = target.repo
     documents = [(target.document_id(dataset, model.model_dump()), model) for _, model in rows]
     stored = repo.find_many(ctx.store, [doc_id for doc_id, _ in documents])
@@ -101,7 +107,7 @@ def _write_batch(
             continue
         else:
             updated += 1
-        repo.set_in(batch, doc_id, model)
+        repo.set_in(batch, doc_id, model, emit=False)
     progress = job.model_copy(
         update={
             "written": job.written + len(rows),
@@ -112,6 +118,25 @@ def _write_batch(
         }
     )
     crud.ingest_jobs.set_in(batch, job_id, progress)
+    if progress.written == progress.rows and (progress.inserted or progress.updated):
+        # one event for the whole import, committed with its last rows
+        companies = sorted(
+            {c for c in [job.company_id, *(getattr(m, "company_id", None) for _, m in rows)] if c}
+        )
+        event = events.new_event(
+            repo.collection,
+            "imported",
+            entity_id=job_id,
+            company_id=companies[0] if len(companies) == 1 else None,
+            actor=ctx.viewer.actor,
+            payload={
+                "rows": progress.rows,
+                "inserted": progress.inserted,
+                "updated": progress.updated,
+                **({"company_ids": companies} if len(companies) > 1 else {}),
+            },
+        )
+        events.emit_in(batch, event)
     batch.commit()
     return progress
 

@@ -17,6 +17,11 @@ class Counts(BaseModel):
         description="Rows already stored exactly so (uploading a file twice changes nothing)."
     )
 
+    @property
+    def changes(self) -> dict[str, int]:
+        """The counts an import's event carries."""
+        return {"rows": self.rows, "inserted": self.inserted, "updated": self.updated}
+
 
 class ImportReport(Counts):
     dataset: str

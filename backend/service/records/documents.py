@@ -71,7 +71,7 @@ class DocumentRecords(Generic[ModelT, P]):
         doc_id = new_id()
         stored = sorted(k for k, v in model.model_dump().items() if v is not None)
         self._audit(ctx, "create", doc_id, stored)
-        self.repo.create(ctx.store, data=model, doc_id=doc_id)
+        self.repo.create(ctx.store, data=model, doc_id=doc_id, actor=ctx.viewer.actor)
         return self._public(doc_id, model)
 
     def update(self, ctx: Context, doc_id: str, changes: BaseModel) -> P:
@@ -80,12 +80,12 @@ class DocumentRecords(Generic[ModelT, P]):
         values = changes.model_dump(exclude_unset=True)
         self.check(ctx, current.model_copy(update=values))
         self._audit(ctx, "update", doc_id, sorted(values))
-        return self._public(doc_id, self.repo.update(ctx.store, doc_id, data=values))
+        return self._public(doc_id, self.repo.update(ctx.store, doc_id, data=values, actor=ctx.viewer.actor))
 
     def delete(self, ctx: Context, doc_id: str) -> None:
         self._visible(ctx, doc_id)
         self._audit(ctx, "delete", doc_id, [])
-        self.repo.delete(ctx.store, doc_id)
+        self.repo.delete(ctx.store, doc_id, actor=ctx.viewer.actor)
 
     def _visible(self, ctx: Context, doc_id: str) -> ModelT:
         model = self.repo.get(ctx.store, doc_id)
