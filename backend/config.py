@@ -97,6 +97,39 @@ class Settings(BaseSettings):
     login_failure_window_s: int = Field(default=900, ge=1, description="Failures count within this window.")
     login_lockout_s: int = Field(default=900, ge=1, description="How long a throttled sign-in waits.")
 
+    event_backend: Literal["postgres", "pubsub"] = Field(
+        default="postgres",
+        description="The event bus: 'postgres' (a queue table, LISTEN/NOTIFY) or 'pubsub' (Google Pub/Sub).",
+    )
+    event_max_attempts: int = Field(
+        default=5, ge=1, le=100, description="Deliveries of an event before it becomes a dead letter."
+    )
+    event_visibility_s: float = Field(
+        default=30.0, gt=0, description="A claimed event is hidden this long (extended while it runs)."
+    )
+    event_backoff_base_s: float = Field(default=1.0, gt=0, description="First retry delay (doubles).")
+    event_backoff_max_s: float = Field(default=300.0, gt=0, description="Longest retry delay.")
+    event_document_poll_s: float = Field(
+        default=1.0, gt=0, description="How often the relay looks at the document store's outbox."
+    )
+    embedded_worker: bool = Field(
+        default=True,
+        description="`wellness serve` also runs one event worker in-process (turn off when workers "
+        "run as their own processes, as in production).",
+    )
+    pubsub_topic: str = Field(default="wellness-events", pattern=r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
+    pubsub_subscription: str = Field(
+        default="wellness-workers", pattern=r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$"
+    )
+    pubsub_dead_letter_topic: str = Field(
+        default="wellness-events-dead", pattern=r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$"
+    )
+    pubsub_emulator_host: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PUBSUB_EMULATOR_HOST"),
+        description="host:port of a Pub/Sub emulator (read by the Google client from the environment).",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

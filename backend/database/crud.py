@@ -40,7 +40,7 @@ from backend.database.models import (
     UserSession,
 )
 from backend.database.models_sql import User
-from backend.database.routing import ROUTES, DataCategory
+from backend.database.routing import DOCUMENT_LEDGER, ROUTES, DataCategory
 from backend.database.sql_errors import from_pydantic
 from backend.database.validation import INT64_MAX
 from backend.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -361,3 +361,38 @@ treatments = DocumentRepository(
 reports = DocumentRepository(
     Report, category=DataCategory.REPORT, order_by="-created_at", events=True, created="requested"
 )
+
+
+STALE_PER_TRANSACTION = 200
+
+
+def mark_analytics_stale(
+    store: DocumentStore, companies: Iterable[int | None], *, ledger_id: str
+) -> int | None:
+    """Mark the cached analyses of ``companies`` (None: portfolio-wide ones) stale, once per
+    ``ledger_id``: the ledger document is written in the transaction that marks the last of them.
+    Answers how many were marked, or None when the ledger shows it was done before."""
+    ledger = child_path(DOCUMENT_LEDGER, ledger_id)
+    marked = 0
+    for company_id in sorted(set(companies), key=lambda c: -1 if c is None else c):
+        condition: builtins.list[dict[str, Any]] = [
+            {"field": "company_id", "operator": "==", "value": company_id},
+            {"field": "stale", "operator": "==", "value": False},
+        ]
+
+        def run(tx: Transaction, condition: builtins.list[dict[str, Any]] = condition) -> int | None:
+            if tx.get(ledger) is not None:
+                return None
+            docs = tx.query(analytics.collection, conditions=condition, limit=STALE_PER_TRANSACTION)
+            for doc in docs:
+                tx.update(doc.path, {"stale": True})
+            return len(docs)
+
+        while (done := store.run_transaction(run)) is not None:
+            marked += done
+            if done < STALE_PER_TRANSACTION:
+                break
+        if done is None:
+            return None
+    store.run_transaction(lambda tx: None if tx.get(ledger) else tx.set(ledger, {"at": datetime.now(UTC)}))
+    return marked

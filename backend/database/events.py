@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from backend.database import audit
 from backend.database.documents.paths import child_path
-from backend.database.documents.port import Transaction, WriteBatch
+from backend.database.documents.port import DocumentStore, Transaction, WriteBatch
 from backend.database.models_sql import (
     AuditLog,
     Base,
@@ -218,3 +218,17 @@ def emit_in(writes: WriteBatch | Transaction, *events: Event) -> None:
     """Add ``events`` to the document outbox as part of ``writes`` (committed with them, or not at all)."""
     for e in events:
         writes.set(child_path(DOCUMENT_OUTBOX, str(e.id)), e.to_document())
+
+
+def document_outbox(store: DocumentStore, *, limit: int) -> list[tuple[str, Event]]:
+    """The oldest events in the document outbox, with their document paths."""
+    docs = store.query(DOCUMENT_OUTBOX, order_by="occurred_at", limit=limit)
+    return [(doc.path, Event.from_row(doc.data)) for doc in docs]
+
+
+def remove_document_events(store: DocumentStore, paths: list[str]) -> None:
+    """Remove relayed events from the document outbox (at most one batch)."""
+    batch = store.batch()
+    for path in paths:
+        batch.delete(path)
+    batch.commit()

@@ -158,6 +158,7 @@ class AnalyticsCacheEntry(_Document):
     result: Result
     computed_at: Timestamp
     expires_at: Timestamp | None = None
+    stale: StrictBool = False  # set by the event workers when the company's data changed since
 
     @field_validator("expires_at")
     @classmethod

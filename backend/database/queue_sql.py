@@ -1,0 +1,263 @@
+"""The event system's SQL: the relational outbox, the PostgreSQL queue, the ledger, data versions, counters.
+
+Every function takes the caller's session and never commits. Claims are leases: a claim pushes an
+event's ``visible_at`` forward by the visibility timeout and counts the attempt; only the holder of
+the current attempt may acknowledge, retry or bury it, so a worker that lost its lease (it stalled
+past the timeout and another worker claimed the event) can change nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from backend.database.events import Event
+from backend.database.models_sql import (
+    CompanyDataVersion,
+    EventCounter,
+    EventOutbox,
+    EventQueue,
+    EventStatus,
+    ProcessedEvent,
+)
+
+CHANNEL = "wellness_events"  # the NOTIFY channel of the migration's triggers
+_EVENT_COLUMNS = [c for c in EventOutbox.__table__.c if c.key != "seq"]
+
+
+class LeaseLost(RuntimeError):
+    """The event was claimed again by another worker after this one's visibility timeout ran out."""
+
+
+# --- relational outbox -----------------------------------------------------------------------------
+
+
+def take_outbox(session: Session, *, limit: int) -> list[Event]:
+    """The oldest outbox events, locked for this transaction (other relays skip them)."""
+    query = select(*_EVENT_COLUMNS).order_by(EventOutbox.seq).limit(limit).with_for_update(skip_locked=True)
+    return [Event.from_row(row) for row in session.connection().execute(query)]
+
+
+def remove_from_outbox(session: Session, ids: Sequence[uuid.UUID]) -> None:
+    if ids:
+        session.connection().execute(delete(EventOutbox).where(EventOutbox.id.in_(ids)))
+
+
+def outbox_size(session: Session) -> int:
+    return int(session.connection().execute(select(func.count()).select_from(EventOutbox)).scalar_one())
+
+
+# --- the queue -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    event: Event
+    attempt: int  # 1 on the first delivery
+    last_error: str | None
+
+
+def enqueue(session: Session, events: Sequence[Event]) -> None:
+    """Publish onto the queue; an event already there (a relay's retry) is not added twice."""
+    if events:
+        statement = pg_insert(EventQueue).values([e.to_row() for e in events])
+        session.connection().execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+
+
+def claim(session: Session, *, limit: int, visibility_s: float) -> list[Claimed]:
+    """Lease up to ``limit`` visible pending events for ``visibility_s`` seconds (commit to hold it)."""
+    table: Any = EventQueue.__table__
+    ready = (
+        select(table.c.id)
+        .where(table.c.status == EventStatus.PENDING.value, table.c.visible_at <= func.now())
+        .order_by(table.c.visible_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    statement = (
+        update(table)
+        .where(table.c.id.in_(ready))
+        .values(attempts=table.c.attempts + 1, visible_at=func.now() + timedelta(seconds=visibility_s))
+        .returning(*[table.c[c.key] for c in _EVENT_COLUMNS], table.c.attempts, table.c.last_error)
+    )
+    rows = session.connection().execute(statement).all()
+    claimed = [Claimed(Event.from_row(row), row.attempts, row.last_error) for row in rows]
+    return sorted(claimed, key=lambda c: c.event.occurred_at)
+
+
+def _current(event_id: uuid.UUID, attempt: int) -> Any:
+    table = EventQueue.__table__
+    return (table.c.id == event_id) & (table.c.attempts == attempt)
+
+
+def extend(session: Session, event_id: uuid.UUID, attempt: int, *, visibility_s: float) -> bool:
+    """Keep holding the lease for another ``visibility_s``; False when it was lost."""
+    statement = (
+        update(EventQueue)
+        .where(_current(event_id, attempt))
+        .values(visible_at=func.now() + timedelta(seconds=visibility_s))
+    )
+    return session.connection().execute(statement).rowcount == 1
+
+
+def acknowledge(session: Session, event_id: uuid.UUID, attempt: int) -> None:
+    """Remove the handled event in the handler's own transaction; LeaseLost if it is no longer ours."""
+    result = session.connection().execute(delete(EventQueue).where(_current(event_id, attempt)))
+    if result.rowcount != 1:
+        raise LeaseLost(f"event {event_id} was claimed again after attempt {attempt}'s lease ran out")
+
+
+def retry_later(session: Session, event_id: uuid.UUID, attempt: int, *, delay_s: float, error: str) -> bool:
+    statement = (
+        update(EventQueue)
+        .where(_current(event_id, attempt))
+        .values(visible_at=func.now() + timedelta(seconds=delay_s), last_error=error[:10_000])
+    )
+    return session.connection().execute(statement).rowcount == 1
+
+
+def bury(session: Session, event_id: uuid.UUID, attempt: int, *, error: str) -> bool:
+    """Move the event to the dead letters, keeping its last error."""
+    statement = (
+        update(EventQueue)
+        .where(_current(event_id, attempt))
+        .values(status=EventStatus.DEAD.value, last_error=error[:10_000])
+    )
+    return session.connection().execute(statement).rowcount == 1
+
+
+def seconds_until_next(session: Session) -> float | None:
+    """How long until the next pending event becomes visible (0 when one is); None when none waits."""
+    table = EventQueue.__table__
+    query = select(func.extract("epoch", func.min(table.c.visible_at) - func.now())).where(
+        table.c.status == EventStatus.PENDING.value
+    )
+    value = session.connection().execute(query).scalar()
+    return None if value is None else max(0.0, float(value))
+
+
+def dead_letters(session: Session, *, limit: int = 100) -> list[tuple[Event, int, str | None]]:
+    table = EventQueue.__table__
+    query = (
+        select(*[table.c[c.key] for c in _EVENT_COLUMNS], table.c.attempts, table.c.last_error)
+        .where(table.c.status == EventStatus.DEAD.value)
+        .order_by(table.c.occurred_at.desc())
+        .limit(limit)
+    )
+    return [(Event.from_row(r), r.attempts, r.last_error) for r in session.connection().execute(query)]
+
+
+def queue_sizes(session: Session) -> dict[str, int]:
+    table = EventQueue.__table__
+    query = select(table.c.status, func.count()).group_by(table.c.status)
+    sizes = {status.value: 0 for status in EventStatus}
+    sizes.update({status: int(n) for status, n in session.connection().execute(query)})
+    return sizes
+
+
+# --- the ledger, data versions, counters -----------------------------------------------------------
+
+
+def first_time(session: Session, event_id: uuid.UUID, handler: str) -> bool:
+    """Record that ``handler`` processed ``event_id`` in this transaction; False if it already had."""
+    statement = (
+        pg_insert(ProcessedEvent)
+        .values(event_id=event_id, handler=handler)
+        .on_conflict_do_nothing()
+        .returning(ProcessedEvent.event_id)
+    )
+    return session.connection().execute(statement).first() is not None
+
+
+def bump_versions(session: Session, companies: Iterable[int]) -> dict[int, int]:
+    """Add one to each company's data version; answers the new versions."""
+    ids = sorted(set(companies))
+    if not ids:
+        return {}
+    values = pg_insert(CompanyDataVersion).values([{"company_id": c, "version": 1} for c in ids])
+    statement = values.on_conflict_do_update(
+        index_elements=["company_id"],
+        set_={"version": CompanyDataVersion.version + 1, "updated_at": func.now()},
+    ).returning(CompanyDataVersion.company_id, CompanyDataVersion.version)
+    return {int(c): int(v) for c, v in session.connection().execute(statement)}
+
+
+def data_versions(session: Session, companies: Iterable[int]) -> dict[int, int]:
+    """The data version of each company (0 for a company no event has touched yet)."""
+    ids = sorted(set(companies))
+    found = dict.fromkeys(ids, 0)
+    if ids:
+        query = select(CompanyDataVersion.company_id, CompanyDataVersion.version).where(
+            CompanyDataVersion.company_id.in_(ids)
+        )
+        found.update({int(c): int(v) for c, v in session.connection().execute(query)})
+    return found
+
+
+def count(session: Session, event_type: str, outcome: str) -> None:
+    """Add one to the ``outcome`` (handled, retried, dead) counter of ``event_type``."""
+    column = EventCounter.__table__.c[outcome]
+    statement = pg_insert(EventCounter).values(type=event_type, **{outcome: 1})
+    statement = statement.on_conflict_do_update(
+        index_elements=["type"], set_={outcome: column + 1, "last_at": func.now()}
+    )
+    session.connection().execute(statement)
+
+
+def counters(session: Session) -> list[Any]:
+    query = select(EventCounter).order_by(EventCounter.type)
+    return list(session.connection().execute(query).all())
+
+
+# --- LISTEN ------------------------------------------------------------------------------------------
+
+
+class Listener:
+    """Wake-ups from the event tables' NOTIFY triggers, for this engine's schema only."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        schema = self._conn.execute(text("SELECT current_schema()")).scalar_one()
+        self._wanted = {f"{schema}.event_outbox", f"{schema}.event_queue"}
+        self._driver: Any = self._conn.connection.driver_connection
+        assert self._driver is not None
+        self._driver.execute(f"LISTEN {CHANNEL}")
+
+    def wait(self, timeout_s: float) -> bool:
+        """Block until a notification for this schema arrives (True) or ``timeout_s`` passes (False)."""
+        deadline = datetime.now().timestamp() + max(0.0, timeout_s)
+        while (left := deadline - datetime.now().timestamp()) > 0:
+            for note in self._driver.notifies(timeout=left, stop_after=1):
+                if note.payload in self._wanted:
+                    self._drain()
+                    return True
+        return False
+
+    def _drain(self) -> None:
+        """Swallow notifications already delivered (one wake-up covers them)."""
+        for _ in self._driver.notifies(timeout=0.001):
+            pass
+
+    def close(self) -> None:
+        try:
+            self._driver.execute(f"UNLISTEN {CHANNEL}")
+        finally:
+            self._conn.close()
+
+
+@contextmanager
+def listening(engine: Engine) -> Iterator[Listener]:
+    listener = Listener(engine)
+    try:
+        yield listener
+    finally:
+        listener.close()

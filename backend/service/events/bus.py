@@ -1,0 +1,119 @@
+"""The event bus port, and its PostgreSQL adapter (the embedded default).
+
+Delivery is at least once: a worker claims an event (a lease), runs the handlers, and settles it.
+The PostgreSQL bus settles in the handlers' own transaction (the queue row goes with their effect,
+so a committed effect is never delivered again); Pub/Sub settles (acks) right after that commit,
+and the handlers' ledger makes a redelivery a no-op. ``WELLNESS_EVENT_BACKEND`` chooses the adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from backend.config import Settings
+from backend.database import DatabaseManager, queue_sql
+from backend.database.events import Event
+from backend.errors import Unavailable
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery of an event: its attempt number (1 first) and the adapter's own handle."""
+
+    event: Event
+    attempt: int
+    handle: Any = None
+    last_error: str | None = None
+
+
+class Bus(Protocol):
+    name: str
+
+    def publish(self, events: Sequence[Event], *, session: Session) -> None:
+        """Returns once the bus accepted every event (PostgreSQL: with ``session``'s commit)."""
+        ...
+
+    def receive(self, *, max_events: int) -> list[Delivery]:
+        """Claim what is deliverable now, without waiting."""
+        ...
+
+    def seconds_until_next(self, session: Session) -> float | None:
+        """How long until an event may be deliverable (0: now); None when the bus holds none pending."""
+        ...
+
+    def extend(self, delivery: Delivery) -> bool:
+        """Keep the lease (ack deadline) while a handler runs; False when it was lost."""
+        ...
+
+    def settle(self, delivery: Delivery, *, session: Session) -> None:
+        """Acknowledge inside the handlers' transaction, where the adapter can (PostgreSQL)."""
+        ...
+
+    def settled(self, delivery: Delivery) -> None:
+        """After that transaction committed: acknowledge, where the adapter could not before."""
+        ...
+
+    def retry(self, delivery: Delivery, *, session: Session, delay_s: float, error: str) -> None:
+        """Deliver again after ``delay_s``, remembering ``error``."""
+        ...
+
+    def bury(self, delivery: Delivery, *, session: Session, error: str) -> None:
+        """Move to the dead letters with ``error``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class PostgresBus:
+    """The queue table ``event_queue``: SKIP LOCKED claims with a visibility timeout, NOTIFY wake-ups."""
+
+    name = "postgres"
+
+    def __init__(self, manager: DatabaseManager, settings: Settings) -> None:
+        self._manager = manager
+        self._visibility_s = settings.event_visibility_s
+
+    def publish(self, events: Sequence[Event], *, session: Session) -> None:
+        queue_sql.enqueue(session, events)
+
+    def receive(self, *, max_events: int) -> list[Delivery]:
+        with self._manager.session() as session:  # the claim commits: the lease is held from here
+            claimed = queue_sql.claim(session, limit=max_events, visibility_s=self._visibility_s)
+        return [Delivery(c.event, c.attempt, last_error=c.last_error) for c in claimed]
+
+    def seconds_until_next(self, session: Session) -> float | None:
+        return queue_sql.seconds_until_next(session)
+
+    def extend(self, delivery: Delivery) -> bool:
+        with self._manager.session() as session:
+            return queue_sql.extend(
+                session, delivery.event.id, delivery.attempt, visibility_s=self._visibility_s
+            )
+
+    def settle(self, delivery: Delivery, *, session: Session) -> None:
+        queue_sql.acknowledge(session, delivery.event.id, delivery.attempt)
+
+    def settled(self, delivery: Delivery) -> None:
+        return None
+
+    def retry(self, delivery: Delivery, *, session: Session, delay_s: float, error: str) -> None:
+        queue_sql.retry_later(session, delivery.event.id, delivery.attempt, delay_s=delay_s, error=error)
+
+    def bury(self, delivery: Delivery, *, session: Session, error: str) -> None:
+        queue_sql.bury(session, delivery.event.id, delivery.attempt, error=error)
+
+    def close(self) -> None:
+        return None
+
+
+def open_bus(manager: DatabaseManager, settings: Settings) -> Bus:
+    """The bus chosen by WELLNESS_EVENT_BACKEND."""
+    if settings.event_backend == "pubsub":
+        raise Unavailable(
+            "WELLNESS_EVENT_BACKEND=pubsub: the Pub/Sub adapter is not built yet; use postgres (the default)."
+        )
+    return PostgresBus(manager, settings)

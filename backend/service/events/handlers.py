@@ -1,0 +1,72 @@
+"""What workers do with events: each handler is idempotent through the processed-event ledger.
+
+A handler whose effect is in PostgreSQL records (event id, handler) in ``processed_events`` in the
+same transaction as its effect; one whose effect is a document checks the document ledger in the
+document transaction. Redelivered events therefore take effect once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from backend.database import crud, queue_sql
+from backend.database.documents import DocumentStore
+from backend.database.events import Event
+from backend.database.routing import DataCategory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    session: Session  # the worker's transaction: the handler's SQL effect commits with the ack
+    store: DocumentStore
+    event: Event
+
+
+@dataclass(frozen=True)
+class Handler:
+    name: str  # the ledger key: never rename a handler that has run
+    wants: Callable[[Event], bool]
+    run: Callable[[HandlerContext], None]
+
+
+def _touches_data(event: Event) -> bool:
+    """Events that change a company's data (a report request, a chat or a user change do not)."""
+    excluded = {DataCategory.REPORT, DataCategory.CHAT, DataCategory.USER_MASTER}
+    return bool(event.companies) and event.category not in {c.value for c in excluded}
+
+
+def bump_data_version(ctx: HandlerContext) -> None:
+    """Every event touching a company's data bumps its data version (analytics keys include it)."""
+    if queue_sql.first_time(ctx.session, ctx.event.id, "data_version"):
+        queue_sql.bump_versions(ctx.session, ctx.event.companies)
+
+
+def mark_analytics_stale(ctx: HandlerContext) -> None:
+    """The company's cached analyses, and the portfolio-wide ones, no longer match its data."""
+    companies: list[int | None] = [*ctx.event.companies, None]
+    marked = crud.mark_analytics_stale(ctx.store, companies, ledger_id=f"{ctx.event.id}.stale_analytics")
+    if marked:
+        log.info("%s: marked %d cached analyses stale", ctx.event.type, marked)
+
+
+def pick_up_report(ctx: HandlerContext) -> None:
+    """A requested report is picked up here; rendering it is the reports service's (not built yet)."""
+    if queue_sql.first_time(ctx.session, ctx.event.id, "report_requested"):
+        log.info("report %s requested; no renderer is installed yet, it stays requested", ctx.event.entity_id)
+
+
+HANDLERS: tuple[Handler, ...] = (
+    Handler("data_version", _touches_data, bump_data_version),
+    Handler("stale_analytics", _touches_data, mark_analytics_stale),
+    Handler("report_requested", lambda e: e.type == "report.requested", pick_up_report),
+)
+
+
+def handlers_for(event: Event, handlers: tuple[Handler, ...] = HANDLERS) -> list[Handler]:
+    return [h for h in handlers if h.wants(event)]

@@ -1,0 +1,160 @@
+"""The worker: relays the outboxes, claims events from the bus and runs their handlers.
+
+Each event is handled in one PostgreSQL transaction that holds the handlers' SQL effects, their
+ledger rows, the counters and (on the PostgreSQL bus) the acknowledgement. A failure rolls all of
+that back and schedules a retry after an exponential backoff with jitter; after
+``event_max_attempts`` deliveries the event becomes a dead letter with its last error. While a
+handler runs, a heartbeat extends the event's lease, so a slow handler is not delivered twice; a
+worker killed mid-event leaves the lease to run out, and another worker takes the event over.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from backend.config import Settings
+from backend.database import DatabaseManager, queue_sql
+from backend.service.events.bus import Bus, Delivery, open_bus
+from backend.service.events.handlers import HANDLERS, Handler, HandlerContext, handlers_for
+from backend.service.events.relay import Relay
+
+log = logging.getLogger(__name__)
+CLAIM = 10
+Progress = Callable[[Delivery, str], None]  # (delivery, outcome: handled | retried | dead | lost)
+
+
+def backoff_s(attempt: int, settings: Settings, rand: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with jitter: a random delay between half and all of base × 2^(attempt−1)."""
+    ceiling = min(settings.event_backoff_max_s, settings.event_backoff_base_s * 2.0 ** (attempt - 1))
+    return float(ceiling * (0.5 + rand() / 2))
+
+
+class Worker:
+    def __init__(
+        self,
+        manager: DatabaseManager,
+        *,
+        bus: Bus | None = None,
+        handlers: tuple[Handler, ...] = HANDLERS,
+        on_outcome: Progress | None = None,
+    ) -> None:
+        self.manager = manager
+        self.settings = manager.settings
+        self.bus = bus or open_bus(manager, self.settings)
+        self.relay = Relay(manager, self.bus)
+        self.handlers = handlers
+        self.on_outcome = on_outcome
+        self.stopping = threading.Event()
+
+    # --- one event -------------------------------------------------------------------------------
+
+    def process(self, delivery: Delivery) -> str:
+        """Handle one delivery; answers its outcome."""
+        event = delivery.event
+        if delivery.attempt > self.settings.event_max_attempts:  # a worker died on it each time
+            return self._fail(delivery, delivery.last_error or "the worker died on every attempt")
+        beat = _Heartbeat(self.bus, delivery, self.settings.event_visibility_s / 3)
+        try:
+            with beat, self.manager.session(actor=f"worker:{event.type}") as session:
+                ctx = HandlerContext(session=session, store=self.manager.documents, event=event)
+                for handler in handlers_for(event, self.handlers):
+                    handler.run(ctx)
+                queue_sql.count(session, event.type, "handled")
+                self.bus.settle(delivery, session=session)
+        except queue_sql.LeaseLost as exc:
+            log.warning("%s", exc)
+            return self._outcome(delivery, "lost")
+        except Exception as exc:  # any handler failure: retried, then a dead letter
+            log.warning("event %s (%s) attempt %d failed: %s", event.id, event.type, delivery.attempt, exc)
+            return self._fail(delivery, f"{type(exc).__name__}: {exc}")
+        self.bus.settled(delivery)
+        return self._outcome(delivery, "handled")
+
+    def _fail(self, delivery: Delivery, error: str) -> str:
+        with self.manager.session() as session:
+            if delivery.attempt >= self.settings.event_max_attempts:
+                self.bus.bury(delivery, session=session, error=error)
+                outcome = "dead"
+            else:
+                delay = backoff_s(delivery.attempt, self.settings)
+                self.bus.retry(delivery, session=session, delay_s=delay, error=error)
+                outcome = "retried"
+            queue_sql.count(session, delivery.event.type, outcome)
+        return self._outcome(delivery, outcome)
+
+    def _outcome(self, delivery: Delivery, outcome: str) -> str:
+        if self.on_outcome is not None:
+            self.on_outcome(delivery, outcome)
+        return outcome
+
+    # --- loops -----------------------------------------------------------------------------------
+
+    def step(self) -> int:
+        """Relay both outboxes, then handle what the bus delivers now; answers how much happened."""
+        done = self.relay.drain()
+        for delivery in self.bus.receive(max_events=CLAIM):
+            if self.stopping.is_set():
+                break  # unclaimed-in-effect: its lease runs out and another worker takes it
+            self.process(delivery)
+            done += 1
+        return done
+
+    def _wait_s(self) -> float | None:
+        with self.manager.session() as session:
+            return self.bus.seconds_until_next(session)
+
+    def run(self) -> None:
+        """Until ``stop()``: work, then sleep until a NOTIFY, the next retry, or the document poll."""
+        with queue_sql.listening(self.manager.engine) as listener:
+            while not self.stopping.is_set():
+                if self.step():
+                    continue
+                due = self._wait_s()
+                wait = self.settings.event_document_poll_s if due is None else due
+                listener.wait(min(wait, self.settings.event_document_poll_s))
+
+    def run_until_idle(self, *, timeout_s: float = 600) -> None:
+        """Work until both outboxes and the bus hold nothing pending (retries waited for)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.stopping.is_set():
+            if self.step():
+                continue
+            due = self._wait_s()
+            if due is None and self.relay.drain() == 0:
+                return
+            if time.monotonic() + (due or 0) > deadline:
+                raise TimeoutError(f"events still pending after {timeout_s:.0f} s")
+            time.sleep(min(due or 0.05, 1.0))
+
+    def stop(self) -> None:
+        """Finish the event in hand, then return from ``run``."""
+        self.stopping.set()
+
+
+class _Heartbeat:
+    """Extends a delivery's lease every ``every_s`` while the block runs."""
+
+    def __init__(self, bus: Bus, delivery: Delivery, every_s: float) -> None:
+        self._bus, self._delivery, self._every = bus, delivery, every_s
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True, name="event-heartbeat")
+
+    def _beat(self) -> None:
+        while not self._done.wait(self._every):
+            try:
+                if not self._bus.extend(self._delivery):
+                    return
+            except Exception as exc:  # a missed beat only risks a redelivery, which the ledger absorbs
+                log.warning("could not extend the lease of event %s: %s", self._delivery.event.id, exc)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
