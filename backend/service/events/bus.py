@@ -57,12 +57,12 @@ class Bus(Protocol):
         """After that transaction committed: acknowledge, where the adapter could not before."""
         ...
 
-    def retry(self, delivery: Delivery, *, session: Session, delay_s: float, error: str) -> None:
-        """Deliver again after ``delay_s``, remembering ``error``."""
+    def retry(self, delivery: Delivery, *, session: Session, delay_s: float, error: str) -> bool:
+        """Deliver again after ``delay_s``, remembering ``error``; False when the lease was lost."""
         ...
 
-    def bury(self, delivery: Delivery, *, session: Session, error: str) -> None:
-        """Move to the dead letters with ``error``."""
+    def bury(self, delivery: Delivery, *, session: Session, error: str) -> bool:
+        """Move to the dead letters with ``error``; False when the lease was lost."""
         ...
 
     def close(self) -> None: ...
@@ -100,11 +100,12 @@ class PostgresBus:
     def settled(self, delivery: Delivery) -> None:
         return None
 
-    def retry(self, delivery: Delivery, *, session: Session, delay_s: float, error: str) -> None:
-        queue_sql.retry_later(session, delivery.event.id, delivery.attempt, delay_s=delay_s, error=error)
+    def retry(self, delivery: Delivery, *, session: Session, delay_s: float, error: str) -> bool:
+        event_id, attempt = delivery.event.id, delivery.attempt
+        return queue_sql.retry_later(session, event_id, attempt, delay_s=delay_s, error=error)
 
-    def bury(self, delivery: Delivery, *, session: Session, error: str) -> None:
-        queue_sql.bury(session, delivery.event.id, delivery.attempt, error=error)
+    def bury(self, delivery: Delivery, *, session: Session, error: str) -> bool:
+        return queue_sql.bury(session, delivery.event.id, delivery.attempt, error=error)
 
     def close(self) -> None:
         return None

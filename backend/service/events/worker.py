@@ -77,12 +77,13 @@ class Worker:
     def _fail(self, delivery: Delivery, error: str) -> str:
         with self.manager.session() as session:
             if delivery.attempt >= self.settings.event_max_attempts:
-                self.bus.bury(delivery, session=session, error=error)
-                outcome = "dead"
+                moved, outcome = self.bus.bury(delivery, session=session, error=error), "dead"
             else:
                 delay = backoff_s(delivery.attempt, self.settings)
-                self.bus.retry(delivery, session=session, delay_s=delay, error=error)
+                moved = self.bus.retry(delivery, session=session, delay_s=delay, error=error)
                 outcome = "retried"
+            if not moved:  # another worker holds the event now: its outcome is that worker's
+                return self._outcome(delivery, "lost")
             queue_sql.count(session, delivery.event.type, outcome)
         return self._outcome(delivery, outcome)
 

@@ -1,0 +1,191 @@
+"""Workers on the PostgreSQL bus over both document backends: every committed write's event is
+handled once, failures are retried with backoff and end as dead letters, duplicates take effect once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from backend.database import DatabaseManager, crud, crud_sql, events, queue_sql
+from backend.database.routing import DOCUMENT_OUTBOX
+from backend.service.events.bus import Delivery, PostgresBus
+from backend.service.events.handlers import HANDLERS, Handler, HandlerContext
+from backend.service.events.worker import Worker, backoff_s
+from tests.database.document_factories import analytics_data, consultation_data, report_data
+from tests.database.factories import company_data, employee_data, statement_data
+
+
+def versions(manager: DatabaseManager, *companies: int) -> dict[int, int]:
+    with manager.session() as session:
+        return queue_sql.data_versions(session, companies)
+
+
+def queue(manager: DatabaseManager) -> dict[str, int]:
+    with manager.session() as session:
+        return {**queue_sql.queue_sizes(session), "outbox": queue_sql.outbox_size(session)}
+
+
+def counters(manager: DatabaseManager) -> dict[str, tuple[int, int, int]]:
+    with manager.session() as session:
+        return {c.type: (c.handled, c.retried, c.dead) for c in queue_sql.counters(session)}
+
+
+def make_company(manager: DatabaseManager) -> int:
+    with manager.session(actor="user:1") as session:
+        return crud_sql.companies.create(session, data=company_data()).id
+
+
+def test_every_committed_write_is_handled_once_and_bumps_its_company(live: DatabaseManager) -> None:
+    company = make_company(live)
+    with live.session(actor="user:1") as session:
+        crud_sql.employees.create(session, data=employee_data(company))
+        crud_sql.bulk_create_financial_statements(
+            session, rows=[statement_data(company, period=f"2024-{m:02d}") for m in (1, 2, 3)]
+        )
+    crud.consultations.create(live.documents, data=consultation_data(company_id=company), actor="user:1")
+    Worker(live).run_until_idle(timeout_s=60)
+    # company.created, employee.created, financial_statements.imported, survey.created
+    assert versions(live, company) == {company: 4}
+    assert queue(live) == {"pending": 0, "dead": 0, "outbox": 0}
+    assert live.documents.count(DOCUMENT_OUTBOX) == 0
+    assert counters(live) == {
+        "company.created": (1, 0, 0),
+        "employee.created": (1, 0, 0),
+        "financial_statements.imported": (1, 0, 0),
+        "survey.created": (1, 0, 0),
+    }
+
+
+def test_a_rolled_back_write_leaves_nothing_to_handle(live: DatabaseManager) -> None:
+    company = make_company(live)
+    Worker(live).run_until_idle(timeout_s=60)
+    with pytest.raises(RuntimeError), live.session() as session:
+        crud_sql.employees.create(session, data=employee_data(company))
+        raise RuntimeError("the request failed after the write")
+    assert queue(live)["outbox"] == 0
+    Worker(live).run_until_idle(timeout_s=60)
+    assert versions(live, company) == {company: 1}
+
+
+def test_stale_analytics_are_marked_when_the_company_changes(live: DatabaseManager) -> None:
+    company = make_company(live)
+    crud.analytics.create(live.documents, data=analytics_data(company_id=company), doc_id="mine")
+    crud.analytics.create(live.documents, data=analytics_data(company_id=company + 1), doc_id="other")
+    crud.analytics.create(live.documents, data=analytics_data(company_id=None), doc_id="portfolio")
+    Worker(live).run_until_idle(timeout_s=60)
+    stale = {
+        doc_id: crud.analytics.get(live.documents, doc_id).stale for doc_id in ("mine", "other", "portfolio")
+    }
+    assert stale == {"mine": True, "other": False, "portfolio": True}
+
+
+def test_the_same_event_delivered_twice_takes_effect_once(live: DatabaseManager) -> None:
+    company = make_company(live)
+    worker = Worker(live)
+    worker.relay.drain()
+    [delivery] = worker.bus.receive(max_events=10)
+    # the relay crashed after publishing, before removing: the event is published again
+    with live.session() as session:
+        events.emit(session, delivery.event)
+    assert worker.process(delivery) == "handled"
+    worker.run_until_idle(timeout_s=60)
+    assert versions(live, company) == {company: 1}
+
+
+def test_a_redelivery_after_the_effect_committed_is_a_no_op(live: DatabaseManager) -> None:
+    company = make_company(live)
+    worker = Worker(live)
+    worker.relay.drain()
+    [delivery] = worker.bus.receive(max_events=10)
+    assert worker.process(delivery) == "handled"
+    # as Pub/Sub may: the same event arrives again after it was acknowledged
+    with live.session() as session:
+        worker.bus.publish([delivery.event], session=session)
+    worker.run_until_idle(timeout_s=60)
+    assert versions(live, company) == {company: 1}
+    assert counters(live)["company.created"] == (2, 0, 0)  # delivered twice, effect once
+
+
+def failing(times: int) -> tuple[Handler, list[int]]:
+    calls: list[int] = []
+
+    def run(ctx: HandlerContext) -> None:
+        calls.append(1)
+        queue_sql.bump_versions(ctx.session, ctx.event.companies)  # an effect that must roll back
+        if len(calls) <= times:
+            raise RuntimeError(f"failure {len(calls)}")
+
+    return Handler("flaky", lambda e: e.type == "company.created", run), calls
+
+
+def test_a_failing_handler_is_retried_and_its_failed_effects_roll_back(live: DatabaseManager) -> None:
+    handler, calls = failing(times=2)
+    company = make_company(live)
+    Worker(live, handlers=(handler,)).run_until_idle(timeout_s=60)
+    assert len(calls) == 3
+    assert versions(live, company) == {company: 1}
+    assert counters(live)["company.created"] == (1, 2, 0)
+    assert queue(live)["pending"] == 0
+
+
+def test_after_the_last_attempt_an_event_is_a_dead_letter_with_its_error(live: DatabaseManager) -> None:
+    handler, calls = failing(times=99)
+    make_company(live)
+    Worker(live, handlers=(handler,)).run_until_idle(timeout_s=60)
+    assert len(calls) == live.settings.event_max_attempts == 3
+    with live.session() as session:
+        [(event, attempts, error)] = queue_sql.dead_letters(session)
+    assert (event.type, attempts, error) == ("company.created", 3, "RuntimeError: failure 3")
+    assert counters(live)["company.created"] == (0, 2, 1)
+    Worker(live, handlers=HANDLERS).run_until_idle(timeout_s=60)  # dead letters stay dead
+    assert queue(live) == {"pending": 0, "dead": 1, "outbox": 0}
+
+
+def test_backoff_doubles_with_jitter_up_to_the_ceiling(live: DatabaseManager) -> None:
+    settings = live.settings.model_copy(update={"event_backoff_base_s": 1.0, "event_backoff_max_s": 10.0})
+    assert [backoff_s(n, settings, rand=lambda: 1.0) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 8, 10]
+    assert [backoff_s(n, settings, rand=lambda: 0.0) for n in (1, 2, 3)] == [0.5, 1, 2]
+
+
+def test_a_worker_that_lost_its_lease_changes_nothing(live: DatabaseManager) -> None:
+    company = make_company(live)
+    worker = Worker(live)
+    worker.relay.drain()
+    [delivery] = worker.bus.receive(max_events=10)
+    stale = Delivery(delivery.event, delivery.attempt + 1)  # its lease is not the current one
+    assert worker.process(stale) == "lost"
+    assert versions(live, company) == {company: 0}
+    assert worker.process(delivery) == "handled"
+    assert versions(live, company) == {company: 1}
+
+
+def test_a_report_request_is_picked_up(live: DatabaseManager) -> None:
+    crud.reports.create(live.documents, data=report_data())
+    Worker(live).run_until_idle(timeout_s=60)
+    assert counters(live) == {"report.requested": (1, 0, 0)}
+
+
+def test_the_heartbeat_keeps_a_slow_handler_from_being_delivered_twice(live: DatabaseManager) -> None:
+    seen: list[Any] = []
+
+    def slow(ctx: HandlerContext) -> None:
+        seen.append(ctx.event.id)
+        time.sleep(live.settings.event_visibility_s * 2)  # twice the lease: only the heartbeat holds it
+
+    make_company(live)
+    worker = Worker(live, handlers=(Handler("slow", lambda e: True, slow),))
+    other = PostgresBus(live, live.settings)
+    worker.relay.drain()
+    [delivery] = worker.bus.receive(max_events=1)
+    thread = threading.Thread(target=worker.process, args=(delivery,))
+    thread.start()
+    stolen = []
+    while thread.is_alive():
+        stolen += other.receive(max_events=1)
+        time.sleep(0.2)
+    thread.join()
+    assert stolen == []
+    assert len(seen) == 1
