@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,11 +16,12 @@ from starlette.concurrency import run_in_threadpool
 from backend.api import errors, policy
 from backend.api.deps import authorize
 from backend.api.middleware import RequestContext
-from backend.api.routes import auth, health, ingest, records, users
+from backend.api.routes import auth, events, health, ingest, records, users
 from backend.config import Settings
 from backend.database import DatabaseManager, init_db
 from backend.errors import WellnessError
 from backend.service.auth import service as auth_service
+from backend.service.events.worker import Worker
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -32,14 +34,32 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.migrate:
         await run_in_threadpool(init_db)
         await run_in_threadpool(_prune_sessions, manager)
+    worker = _start_worker(manager) if app.state.worker else None
     try:
         yield
     finally:
+        if worker is not None:
+            await run_in_threadpool(_stop_worker, *worker)
         await run_in_threadpool(manager.close)
 
 
-def create_app(*, migrate: bool = True, settings: Settings | None = None) -> FastAPI:
-    """The API; with ``migrate`` the stores are brought up to date on start-up."""
+def _start_worker(manager: DatabaseManager) -> tuple[Worker, threading.Thread]:
+    """One event worker in this process (the embedded default: one command gives a working system)."""
+    worker = Worker(manager)
+    thread = threading.Thread(target=worker.run, name="event-worker", daemon=True)
+    thread.start()
+    log.info("An event worker runs in this process (WELLNESS_EMBEDDED_WORKER=false turns it off)")
+    return worker, thread
+
+
+def _stop_worker(worker: Worker, thread: threading.Thread) -> None:
+    worker.stop()  # it finishes the event in hand
+    thread.join(timeout=60)
+
+
+def create_app(*, migrate: bool = True, settings: Settings | None = None, worker: bool = False) -> FastAPI:
+    """The API; with ``migrate`` the stores are brought up to date on start-up; with ``worker`` one
+    event worker runs in the process while it serves."""
     settings = settings or DatabaseManager().settings
     app = FastAPI(
         title="Startup Wellness analytics",
@@ -48,13 +68,14 @@ def create_app(*, migrate: bool = True, settings: Settings | None = None) -> Fas
         lifespan=lifespan,
     )
     app.state.migrate = migrate
+    app.state.worker = worker
     errors.install(app)
     # The body limit sits on the router, inside RequestContext, so its early 413 gets the envelope;
     # a route that takes files can raise its own limit (FastAPI's route-level max_body_size).
     v1 = APIRouter(
         prefix=policy.PREFIX, dependencies=[Depends(authorize)], max_body_size=settings.max_body_bytes
     )
-    for module in (auth, users, records, ingest):
+    for module in (auth, users, records, ingest, events):
         v1.include_router(module.router)
     # File uploads are larger than any JSON body: their route raises the limit for itself alone.
     v1.include_router(ingest.files_router, max_body_size=settings.ingest_max_bytes + MULTIPART_OVERHEAD)

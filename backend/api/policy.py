@@ -97,6 +97,7 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("POST",    "/ingest/files",                         STAFF,     True),
     ("GET",     "/ingest/jobs/{job_id}",                 STAFF,     False),
     ("GET",     "/ingest/templates/{dataset}",           STAFF,     False),
+    ("GET",     "/events/stats",                         ADMIN,     False),
 )
 # fmt: on
 

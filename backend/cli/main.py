@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from backend.cli import db, ingest, users
+from backend.cli import db, ingest, users, worker
 from backend.cli.common import err
 from backend.database import DatabaseManager
 from backend.errors import WellnessError
@@ -15,7 +15,9 @@ from backend.errors import WellnessError
 app = typer.Typer(help="Startup Wellness analytics backend.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(worker.events_app, name="events")
 app.command("ingest")(ingest.ingest)
+app.command("worker")(worker.worker)
 
 
 @app.command()
@@ -47,7 +49,7 @@ def serve(
     # uvicorn turns SIGINT/SIGTERM into a graceful shutdown, which runs the app's lifespan exit.
     # Its own access log is off: the app logs one line per request, with the request id.
     uvicorn.run(
-        create_app(settings=settings),
+        create_app(settings=settings, worker=settings.embedded_worker),
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level,
