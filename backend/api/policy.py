@@ -97,7 +97,8 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("POST",    "/ingest/files",                         STAFF,     True),
     ("GET",     "/ingest/jobs/{job_id}",                 STAFF,     False),
     ("GET",     "/ingest/templates/{dataset}",           STAFF,     False),
-    ("GET",     "/events/stats",                         ADMIN,     False),
+    ("GET",     "/admin/events",                         ADMIN,     False),
+    ("POST",    "/admin/events/dead-letters/{event_id}/replay", ADMIN, False),
 )
 # fmt: on
 

@@ -156,6 +156,28 @@ def dead_letters(session: Session, *, limit: int = 100) -> list[tuple[Event, int
     return [(Event.from_row(r), r.attempts, r.last_error) for r in session.connection().execute(query)]
 
 
+def replay(session: Session, event_id: uuid.UUID) -> bool:
+    """Put a dead letter back on the queue as a fresh event (attempts from 0); False if it is not dead."""
+    statement = (
+        update(EventQueue)
+        .where(EventQueue.id == event_id, EventQueue.status == EventStatus.DEAD.value)
+        .values(status=EventStatus.PENDING.value, attempts=0, visible_at=func.now())
+    )
+    return session.connection().execute(statement).rowcount == 1
+
+
+def in_flight(session: Session) -> tuple[int, float | None]:
+    """Pending events claimed and not yet settled (leased), and the age in seconds of the oldest pending."""
+    table = EventQueue.__table__
+    pending = table.c.status == EventStatus.PENDING.value
+    query = select(
+        func.count().filter(table.c.attempts > 0, table.c.visible_at > func.now()),
+        func.extract("epoch", func.now() - func.min(table.c.enqueued_at)),
+    ).where(pending)
+    leased, oldest = session.connection().execute(query).one()
+    return int(leased), None if oldest is None else float(oldest)
+
+
 def queue_sizes(session: Session) -> dict[str, int]:
     table = EventQueue.__table__
     query = select(table.c.status, func.count()).group_by(table.c.status)

@@ -138,6 +138,7 @@ def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any
             path.replace("{user_id}", str(world.subject.id))
             .replace("{company_id}", str(world.own.id))
             .replace("{job_id}", world.job_id)
+            .replace("{event_id}", world.dead_letter)
             .replace("{dataset}", "employees")
         )
         body = {

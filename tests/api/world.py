@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.database import DatabaseManager, crud, crud_sql
+from backend.database import DatabaseManager, crud, crud_sql, events, queue_sql
 from backend.database.documents import DocumentStore
 from backend.database.models_sql import User
 from backend.service.auth import service as auth
@@ -39,6 +39,7 @@ class World:
     tokens: dict[str, str]  # role -> bearer token
     subject: User  # a VC user for the user-management routes to act on
     job_id: str  # an ingestion job
+    dead_letter: str  # the id of an event on the dead letters
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -65,7 +66,14 @@ def make_world(manager: DatabaseManager) -> World:
         "created_at": now, "updated_at": now,
     }  # fmt: skip
     crud.ingest_jobs.create(store, data=job, doc_id=job_id)
-    return World(own=own, other=other, users=users, tokens=tokens, subject=subject, job_id=job_id)
+    dead = events.new_event("companies", "created", entity_id=own.id, company_id=own.id, actor="test")
+    with manager.session(actor="test") as session:
+        queue_sql.enqueue(session, [dead])
+        queue_sql.bury(session, dead.id, 0, error="RuntimeError: a handler that failed")
+    return World(
+        own=own, other=other, users=users, tokens=tokens, subject=subject, job_id=job_id,
+        dead_letter=str(dead.id),
+    )  # fmt: skip
 
 
 def _company(session: Any, store: DocumentStore) -> Company:

@@ -8,6 +8,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from backend.database import queue_sql
+from backend.errors import NotFound
 from backend.service.schemas import Public, TokyoTime
 
 
@@ -31,6 +32,8 @@ class DeadLetterPublic(Public):
 class EventStats(Public):
     counters: list[CounterPublic]
     pending: int = Field(description="Events on the PostgreSQL queue not yet handled.")
+    in_flight: int = Field(description="Of those, claimed by a worker now (their lease has not run out).")
+    oldest_pending_s: float | None = Field(description="Seconds since the oldest pending event was queued.")
     dead: int
     outbox: int = Field(description="Events still in the relational outbox (not yet relayed).")
     dead_letters: list[DeadLetterPublic] = Field(description="The newest dead letters (at most 50).")
@@ -38,6 +41,7 @@ class EventStats(Public):
 
 def stats(session: Session) -> EventStats:
     sizes = queue_sql.queue_sizes(session)
+    leased, oldest = queue_sql.in_flight(session)
     dead = [
         DeadLetterPublic(
             id=event.id,
@@ -52,7 +56,18 @@ def stats(session: Session) -> EventStats:
     return EventStats(
         counters=[CounterPublic.model_validate(row) for row in queue_sql.counters(session)],
         pending=sizes["pending"],
+        in_flight=leased,
+        oldest_pending_s=oldest,
         dead=sizes["dead"],
         outbox=queue_sql.outbox_size(session),
         dead_letters=dead,
     )
+
+
+def replay(session: Session, event_id: uuid.UUID) -> None:
+    """Queue a dead letter again (after its handler was fixed); NotFound when there is no such dead letter."""
+    if not queue_sql.replay(session, event_id):
+        raise NotFound(
+            f"No dead letter with id {event_id}; GET /api/v1/admin/events lists them.",
+            details={"id": str(event_id)},
+        )
