@@ -260,14 +260,8 @@ class Listener:
         while (left := deadline - datetime.now().timestamp()) > 0:
             for note in self._driver.notifies(timeout=left, stop_after=1):
                 if note.payload in self._wanted:
-                    self._drain()
-                    return True
+                    return True  # notifications queued meanwhile wake the next wait at once: harmless
         return False
-
-    def _drain(self) -> None:
-        """Swallow notifications already delivered (one wake-up covers them)."""
-        for _ in self._driver.notifies(timeout=0.001):
-            pass
 
     def close(self) -> None:
         try:
