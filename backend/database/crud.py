@@ -32,6 +32,8 @@ from backend.database.models import (
     AnalyticsCacheEntry,
     ChatMessage,
     Consultation,
+    FormDelivery,
+    GoogleForm,
     IngestJob,
     LoginThrottle,
     Report,
@@ -284,6 +286,12 @@ analytics = DocumentRepository(
 sessions = DocumentRepository(UserSession, category=DataCategory.USER_SESSION, order_by="-created_at")
 ingest_jobs = DocumentRepository(
     IngestJob, category=DataCategory.INGESTION, order_by="-created_at", collection="ingest_jobs"
+)
+google_forms = DocumentRepository(
+    GoogleForm, category=DataCategory.INGESTION, order_by="-created_at", collection="google_forms"
+)
+form_deliveries = DocumentRepository(
+    FormDelivery, category=DataCategory.INGESTION, order_by="-last_received_at", collection="form_deliveries"
 )
 login_attempts = DocumentRepository(
     LoginThrottle, category=DataCategory.USER_SESSION, order_by="updated_at", collection="login_attempts"
