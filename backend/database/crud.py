@@ -180,6 +180,13 @@ class DocumentRepository(Generic[ModelT]):
         batch.set(child_path(self.collection, doc_id), model.model_dump())
         return model
 
+    def create_in(self, batch: WriteBatch, doc_id: str, data: ModelT | Mapping[str, Any]) -> ModelT:
+        """Add the new document ``doc_id`` (validated) to ``batch``: its commit fails whole with
+        Conflict when the document exists by then."""
+        model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
+        batch.create(child_path(self.collection, doc_id), model.model_dump())
+        return model
+
     def upsert(
         self, store: DocumentStore, doc_id: str, change: Callable[[ModelT | None], ModelT | None]
     ) -> ModelT | None:

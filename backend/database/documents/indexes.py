@@ -117,6 +117,7 @@ INDEXES: tuple[CompositeIndex, ...] = (
     index("google_forms", "company_id", "-created_at"),
     index("google_forms", "active", "-created_at"),
     index("google_forms", "company_id", "active", "-created_at"),
+    index("form_deliveries", "company_id", "-last_received_at"),
     index("form_deliveries", "form_id", "-last_received_at"),
     index("form_deliveries", "form_id", "status", "-last_received_at"),
 )
