@@ -151,8 +151,10 @@ def _chars(answer: object) -> int:
 
 def _unreadable(problems: list[FieldProblem]) -> ValidationFailed:
     shown = "; ".join(p.describe() for p in problems[:3])
-    return ValidationFailed(
+    error = ValidationFailed(
         problems,
         message=f"The delivery cannot be read, so nothing was stored or kept: {shown}. "
         "Check the form's script against docs/google-forms.md.",
     )
+    error.details["kept"] = False
+    return error

@@ -15,7 +15,7 @@ from backend.database.models import (
     Phase,
     QuestionMapping,
 )
-from backend.service.records.filters import Filters
+from backend.service.records.filters import CompanyId, Filters
 from backend.service.schemas import Public, TokyoTime
 
 Questions = Annotated[
@@ -121,7 +121,7 @@ class DeliveryReceipt(Public):
 
 
 class FormFilters(Filters):
-    company_id: Id | None = Field(default=None, description="Only this company's forms.")
+    company_id: CompanyId = None
     active: bool | None = None
 
 

@@ -70,8 +70,8 @@ def check_timestamp(header: str | None, signature: str | None, *, now: datetime)
         direction = "ahead of" if skew > 0 else "behind"
         raise BadSignature(
             f"{TIMESTAMP_HEADER} is {abs(skew):,} seconds {direction} the server's clock; at most "
-            f"{MAX_SKEW_S} are accepted, so an old delivery cannot be sent again. Nothing was stored. "
-            "Sign each delivery when sending it."
+            f"{MAX_SKEW_S} are accepted (so an old delivery cannot be sent again), and nothing was "
+            "stored. Sign each delivery when sending it."
         )
     return text
 
