@@ -101,7 +101,7 @@ SEALED = "v1." + "A" * 95  # the shape of a sealed secret (it opens under no key
 
 def form_questions(**overrides: Any) -> list[dict[str, Any]]:
     """A form's mapping: one question per survey field; ``target=None`` drops a question."""
-    questions = {
+    questions: dict[str, dict[str, Any]] = {
         "employee_code": {"title": "社員番号", "target": "employee_code"},
         "phase": {"title": "施術の前後", "target": "phase"},
         "vas_physical": {"title": "身体の状態", "target": "vas_physical", "scale": {"min": 0, "max": 10}},

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from backend.database.models import (
     MAX_DELIVERY_CHARS,
@@ -24,6 +33,7 @@ from backend.database.models import (
 )
 from backend.database.sql_errors import from_pydantic
 from backend.errors import FieldProblem, ValidationFailed
+from backend.service.ingest.dates import MAX_YEAR, MIN_YEAR
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,13 @@ class _Envelope(BaseModel):
     response_id: Name
     submitted_at: AwareDatetime
     answers: Annotated[list[_RawAnswer], Field(max_length=MAX_FORM_ANSWERS)]
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _a_real_year(cls, value: datetime) -> datetime:
+        if not MIN_YEAR <= value.year <= MAX_YEAR:  # as file ingest; far years overflow Tokyo time
+            raise ValueError(f"has the year {value.year}; a response is from {MIN_YEAR} to {MAX_YEAR}")
+        return value
 
 
 _TITLE: TypeAdapter[str] = TypeAdapter(QuestionTitle)

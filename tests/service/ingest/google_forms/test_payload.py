@@ -72,6 +72,8 @@ def test_checkbox_grid_numbers_and_unanswered() -> None:
         (body(response_id="r" * 201), "response_id", "200"),
         (body(submitted_at="2024-04-01T10:30:00"), "submitted_at", "timezone"),
         (body(submitted_at="yesterday"), "submitted_at", ""),
+        (body(submitted_at="9999-12-31T23:00:00Z"), "submitted_at", "the year 9999"),
+        (body(submitted_at="0001-01-01T00:00:00+09:00"), "submitted_at", "the year 1"),
         (body(answers={"title": "a"}), "answers", "list"),
         (body(answers=[{"title": "q", "answer": "a"}] * (MAX_FORM_ANSWERS + 1)), "answers", "50"),
         (body(answers=["E001"]), "answers.0", ""),
