@@ -584,3 +584,23 @@ def test_forms_and_deliveries_are_listed_in_pages(api: Api, world: World) -> Non
     form_id = world.own.rows["google-forms"]
     assert [d["status"] for d in deliveries(api, world, form_id, status="rejected")] == ["rejected"]
     assert deliveries(api, world, form_id, status="stored") == []
+
+
+def test_a_response_imported_from_a_file_is_not_stored_again(api: Api, world: World) -> None:
+    """A surveys file with 回答ID and a delivery of that response land on the same document."""
+    csv = (
+        "社員番号,施術前後,回答日時,身体症状,精神状態,意欲,コミュニケーション,その他,回答ID\n"
+        f"{world.own.employee_code},施術後,2024-04-01 10:30,70,60,100,50,25,2_ABaOnud9xYz\n"
+    )
+    uploaded = api.client.post(
+        "/api/v1/ingest/files",
+        files={"file": ("surveys.csv", csv.encode(), "text/csv")},
+        data={"dataset": "surveys", "company_id": str(world.own.id)},
+        headers=world.headers("analyst"),
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    form_id, secret = form_of(world.own)
+    before = snapshot(api)
+    response = deliver(api, form_id, payload(world.own), secret)
+    assert response.json()["status"] == "already_stored"
+    assert snapshot(api) == before
