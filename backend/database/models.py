@@ -377,7 +377,7 @@ QuestionTitle = Annotated[
 ]
 ScaleEnd = Annotated[StrictInt | StrictFloat, Field(ge=-1_000_000, le=1_000_000, allow_inf_nan=False)]
 SealedSecret = Annotated[str, StringConstraints(pattern=r"^v1\.[A-Za-z0-9_-]{40,200}$")]
-Version = Annotated[int, Field(strict=True, ge=1, le=10**9)]
+Positive = Annotated[int, Field(strict=True, ge=1, le=10**9)]
 
 
 def question_key(title: str) -> str:
@@ -436,7 +436,7 @@ class GoogleForm(_Document):
     phase: Phase | None = None  # the phase of every answer, when no question asks it
     questions: Annotated[list[QuestionMapping], Field(min_length=1, max_length=MAX_QUESTIONS)]
     secret_sealed: SealedSecret
-    secret_version: Version
+    secret_version: Positive
     secret_rotated_at: Timestamp
     created_by: Id
     created_at: Timestamp
@@ -486,6 +486,8 @@ def _delivered_value(value: object) -> object:
             raise ValueError(f"holds {len(value):,} choices; at most {MAX_FORM_ANSWERS} are kept")
         if not all(isinstance(item, str) for item in value):
             raise ValueError("must be text, a number, or a list of texts")
+        if (chars := sum(len(item) for item in value)) > MAX_ANSWER_CHARS:
+            raise ValueError(f"is {chars:,} characters long; at most {MAX_ANSWER_CHARS:,} are kept")
         return [_delivered_text(item) for item in value]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be text, a number, or a list of texts")
@@ -534,7 +536,7 @@ class FormDelivery(_Document):
     submitted_at: Timestamp
     received_at: Timestamp  # first received
     last_received_at: Timestamp
-    attempts: Version  # deliveries of this response received
+    attempts: Positive  # deliveries of this response received
     status: Literal["rejected", "stored", "replayed"]
     answers: Annotated[list[DeliveredAnswer], Field(max_length=MAX_FORM_ANSWERS)] = Field(
         default_factory=list

@@ -91,6 +91,7 @@ def test_checkbox_grid_numbers_and_unanswered() -> None:
         (body(answers=[{"title": "気分", "answer": {"a": 1}}]), "気分", "text, a number"),
         (body(answers=[{"title": "気分", "answer": [1, 2]}]), "気分", "list of texts"),
         (body(answers=[{"title": "気分", "answer": ["x"] * 51}]), "気分", "51 choices"),
+        (body(answers=[{"title": "気分", "answer": ["x" * 3_000] * 2}]), "気分", "6,000 characters"),
         (body(answers=[{"title": "気分", "answer": 10**16}]), "気分", "10^15"),
         (body(answers=[{"title": f"q{n}", "answer": "x" * MAX_ANSWER_CHARS} for n in range(5)]),
          "answers", "25,000 characters"),
