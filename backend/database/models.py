@@ -551,7 +551,7 @@ class FormDelivery(_Document):
     @field_validator("answers")
     @classmethod
     def _bounded(cls, value: list[DeliveredAnswer]) -> list[DeliveredAnswer]:
-        total = sum(_chars(a.answer) for a in value)
+        total = sum(answer_chars(a.answer) for a in value)
         if total > MAX_DELIVERY_CHARS:
             raise ValueError(f"hold {total:,} characters; at most {MAX_DELIVERY_CHARS:,} are kept")
         return value
@@ -577,7 +577,8 @@ class FormDelivery(_Document):
         return value
 
 
-def _chars(answer: object) -> int:
+def answer_chars(answer: object) -> int:
+    """How many characters an answer holds (a checkbox answer's choices together; a number none)."""
     if isinstance(answer, list):
         return sum(len(item) for item in answer)
     return len(answer) if isinstance(answer, str) else 0

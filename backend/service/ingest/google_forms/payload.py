@@ -30,6 +30,7 @@ from backend.database.models import (
     DeliveredValue,
     Name,
     QuestionTitle,
+    answer_chars,
 )
 from backend.database.sql_errors import from_pydantic
 from backend.errors import FieldProblem, ValidationFailed
@@ -85,7 +86,7 @@ def parse(body: bytes) -> Delivery:
         answer = _answer(number, raw, problems)
         if answer is not None:
             answers.append(answer)
-    total = sum(_chars(a.answer) for a in answers)
+    total = sum(answer_chars(a.answer) for a in answers)
     if total > MAX_DELIVERY_CHARS:
         reason = f"hold {total:,} characters together; at most {MAX_DELIVERY_CHARS:,} are accepted"
         problems.append(FieldProblem("answers", reason))
@@ -158,12 +159,6 @@ def _reason(exc: ValidationError | ValueError) -> str:
     if isinstance(exc, ValidationError):
         return from_pydantic(exc).problems[0].reason
     return str(exc)
-
-
-def _chars(answer: object) -> int:
-    if isinstance(answer, list):
-        return sum(len(item) for item in answer)
-    return len(answer) if isinstance(answer, str) else 0
 
 
 def _unreadable(problems: list[FieldProblem]) -> ValidationFailed:
