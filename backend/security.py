@@ -1,4 +1,5 @@
-"""Secrets: password hashing (the standard library's scrypt), session tokens and the server's secret key."""
+"""Secrets: password hashing (the standard library's scrypt), session tokens, the server's secret key,
+shared secrets sealed with it (AES-GCM), and HMAC-SHA256 signatures."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ import re
 import secrets
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from backend.config import Settings
 
 _N, _R, _P = 2**14, 8, 1  # OWASP's minimum scrypt cost; about 50 ms on the CI machines
 _PREFIX = "scrypt"
 TOKEN_BYTES = 32  # 256 random bits per session token
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # what token_urlsafe(32) produces
+_SEALED = "v1."  # the format of a sealed secret: v1.<base64url of the 12-byte nonce + ciphertext + tag>
+_NONCE_BYTES = 12
 
 
 def hash_password(password: str) -> str:
@@ -94,3 +102,46 @@ def _key_file(path: Path) -> bytes:
     if len(key) < 32:
         raise RuntimeError(f"{path} holds no usable key; delete it to have a new one made")
     return key.encode()
+
+
+def new_shared_secret() -> str:
+    """A secret to share with another system (a form's signing secret): 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def seal(settings: Settings, plaintext: str, *, purpose: str, bound_to: str) -> str:
+    """``plaintext`` encrypted (AES-256-GCM) under a key derived from the server's secret key for
+    ``purpose``; ``bound_to`` (e.g. the owning document's id) is authenticated with it, so a sealed
+    value copied to another document does not open there."""
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    sealed = AESGCM(_sealing_key(secret_key(settings), purpose)).encrypt(
+        nonce, plaintext.encode(), bound_to.encode()
+    )
+    return _SEALED + base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+
+def unseal(settings: Settings, sealed: str, *, purpose: str, bound_to: str) -> str | None:
+    """The plaintext of ``seal``; None when it does not open (another server key, purpose or owner,
+    or a changed value)."""
+    if not sealed.startswith(_SEALED):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(sealed[len(_SEALED) :] + "=" * (-len(sealed) % 4))
+        opened = AESGCM(_sealing_key(secret_key(settings), purpose)).decrypt(
+            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], bound_to.encode()
+        )
+        return opened.decode()
+    except (ValueError, InvalidTag, UnicodeDecodeError):
+        return None
+
+
+@functools.cache
+def _sealing_key(server_key: bytes, purpose: str) -> bytes:
+    # One key per purpose, so a value sealed for one use can never be opened as another.
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"wellness/{purpose}/v1".encode())
+    return hkdf.derive(server_key)
+
+
+def hmac_sha256_hex(key: str, message: bytes) -> str:
+    """HMAC-SHA256 of ``message`` under the UTF-8 bytes of ``key``, as 64 lowercase hex characters."""
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()

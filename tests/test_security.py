@@ -1,4 +1,6 @@
 import base64
+import hashlib
+import hmac
 import stat
 import subprocess
 import sys
@@ -7,9 +9,13 @@ from pathlib import Path
 from backend.security import (
     generate_password,
     hash_password,
+    hmac_sha256_hex,
+    new_shared_secret,
     new_token,
+    seal,
     secret_key,
     token_hash,
+    unseal,
     verify_password,
 )
 from tests.support import make_settings
@@ -75,3 +81,33 @@ def test_processes_racing_to_make_the_key_agree(tmp_path: Path) -> None:
     keys = {proc.communicate(timeout=60)[0] for proc in procs}
     assert len(keys) == 1
     assert len(keys.pop()) >= 32
+
+
+def test_a_sealed_secret_opens_only_for_its_purpose_owner_and_server_key(tmp_path: Path) -> None:
+    settings = make_settings("postgresql://x@127.0.0.1/x", tmp_path, secret_key="k" * 40)
+    secret = new_shared_secret()
+    sealed = seal(settings, secret, purpose="google-forms", bound_to="form-1:1")
+    assert secret not in sealed
+    assert sealed.startswith("v1.")
+    assert seal(settings, secret, purpose="google-forms", bound_to="form-1:1") != sealed  # a fresh nonce
+    assert unseal(settings, sealed, purpose="google-forms", bound_to="form-1:1") == secret
+    assert unseal(settings, sealed, purpose="google-forms", bound_to="form-2:1") is None
+    assert unseal(settings, sealed, purpose="google-forms", bound_to="form-1:2") is None
+    assert unseal(settings, sealed, purpose="cursors", bound_to="form-1:1") is None
+    other = make_settings("postgresql://x@127.0.0.1/x", tmp_path, secret_key="z" * 40)
+    assert unseal(other, sealed, purpose="google-forms", bound_to="form-1:1") is None
+    changed = sealed[:-2] + ("AA" if sealed[-2:] != "AA" else "BB")
+    for broken in (changed, "", "v1.", "v1.!!!", "v2." + sealed[3:], sealed[:20]):
+        assert unseal(settings, broken, purpose="google-forms", bound_to="form-1:1") is None
+
+
+def test_shared_secrets_are_256_bits_and_hmac_is_the_standard_one() -> None:
+    secret = new_shared_secret()
+    assert len(base64.urlsafe_b64decode(secret + "=")) == 32
+    assert secret != new_shared_secret()
+    expected = hmac.new(b"key", b"1700000000.{}", hashlib.sha256).hexdigest()
+    assert hmac_sha256_hex("key", b"1700000000.{}") == expected
+    # RFC 4231, test case 2
+    assert hmac_sha256_hex("Jefe", b"what do ya want for nothing?") == (
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    )

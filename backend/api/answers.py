@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import UnitOfWork
+from backend.api.errors import answer as error_answer
+from backend.errors import WellnessError
+
+T = TypeVar("T")
 
 
 async def answer(call: Callable[[], BaseModel | None], unit: UnitOfWork, status_code: int = 200) -> Response:
@@ -24,7 +29,17 @@ async def answer(call: Callable[[], BaseModel | None], unit: UnitOfWork, status_
     return Response(result.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
-def _work_then_end(call: Callable[[], BaseModel | None], unit: UnitOfWork) -> BaseModel | None:
+async def answer_or_error(call: Callable[[], BaseModel | WellnessError], unit: UnitOfWork) -> Response:
+    """As ``answer``, for a call that may *return* an error: its writes are committed all the same
+    (a rejected delivery is kept), and the error is the answer. A raised error rolls back, as ever."""
+    result = await run_in_threadpool(_work_then_end, call, unit)
+    if isinstance(result, WellnessError):
+        return error_answer(result)
+    assert result is not None
+    return Response(result.model_dump_json(), media_type="application/json")
+
+
+def _work_then_end(call: Callable[[], T], unit: UnitOfWork) -> T:
     try:
         result = call()
     except BaseException as exc:

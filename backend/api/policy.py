@@ -99,6 +99,17 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("GET",     "/ingest/templates/{dataset}",           STAFF,     False),
     ("GET",     "/admin/events",                         ADMIN,     False),
     ("POST",    "/admin/events/dead-letters/{event_id}/replay", ADMIN, False),
+    # signed with the form's secret instead of a sign-in: see backend/service/ingest/google_forms
+    ("POST",    "/ingest/google-forms/{form_id}",        PUBLIC,    False),
+    ("GET",     "/ingest/google-forms",                  STAFF,     True),
+    ("POST",    "/ingest/google-forms",                  STAFF,     True),
+    ("GET",     "/ingest/google-forms/{form_id}",        STAFF,     True),
+    ("PATCH",   "/ingest/google-forms/{form_id}",        STAFF,     True),
+    ("DELETE",  "/ingest/google-forms/{form_id}",        STAFF,     True),
+    ("POST",    "/ingest/google-forms/{form_id}/secret", STAFF,     True),
+    ("GET",     "/ingest/google-forms/{form_id}/deliveries", STAFF, True),
+    ("DELETE",  "/ingest/google-forms/{form_id}/deliveries/{delivery_id}", STAFF, True),
+    ("POST",    "/ingest/google-forms/{form_id}/deliveries/{delivery_id}/replay", STAFF, True),
 )
 # fmt: on
 

@@ -33,6 +33,8 @@ from backend.database.models import (
     AnalyticsCacheEntry,
     ChatMessage,
     Consultation,
+    FormDelivery,
+    GoogleForm,
     IngestJob,
     LoginThrottle,
     Report,
@@ -214,6 +216,21 @@ class DocumentRepository(Generic[ModelT]):
             self._emit(batch, "written", doc_id, model, actor)
         return model
 
+    def create_in(
+        self,
+        batch: WriteBatch,
+        doc_id: str,
+        data: ModelT | Mapping[str, Any],
+        *,
+        actor: str = SYSTEM_ACTOR,
+    ) -> ModelT:
+        """Add the new document ``doc_id`` (validated), and its event, to ``batch``: its commit fails
+        whole with Conflict when the document exists by then."""
+        model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
+        batch.create(child_path(self.collection, doc_id), model.model_dump())
+        self._emit(batch, self.created, doc_id, model, actor)
+        return model
+
     def upsert(
         self,
         store: DocumentStore,
@@ -348,6 +365,12 @@ analytics = DocumentRepository(
 sessions = DocumentRepository(UserSession, category=DataCategory.USER_SESSION, order_by="-created_at")
 ingest_jobs = DocumentRepository(
     IngestJob, category=DataCategory.INGESTION, order_by="-created_at", collection="ingest_jobs"
+)
+google_forms = DocumentRepository(
+    GoogleForm, category=DataCategory.INGESTION, order_by="-created_at", collection="google_forms"
+)
+form_deliveries = DocumentRepository(
+    FormDelivery, category=DataCategory.INGESTION, order_by="-last_received_at", collection="form_deliveries"
 )
 login_attempts = DocumentRepository(
     LoginThrottle, category=DataCategory.USER_SESSION, order_by="updated_at", collection="login_attempts"

@@ -18,7 +18,7 @@ from backend.api.policy import RULES, Rule
 from backend.database import crud, crud_sql
 from tests.api.conftest import Api
 from tests.api.world import ROLES, World
-from tests.database.document_factories import T0, vas
+from tests.database.document_factories import T0, form_questions, vas
 from tests.support import make_settings
 
 MISSING_ID = 10**12
@@ -51,8 +51,8 @@ MATRIX = [(rule, role, case) for rule in GUARDED for role in ROLES for case in _
 def expected(rule: Rule, role: str, case: str) -> int:
     if role not in {r.value for r in rule.roles}:
         return 403
-    if case == "none":
-        return 422 if rule.method == "POST" else 404
+    if case == "none":  # a new row naming a missing company is 422; a path naming a missing row 404
+        return 422 if rule.method == "POST" and "{" not in rule.path else 404
     if case == "other" and role == "vc":
         return 404
     return SUCCESS[(rule.method, rule.path)]
@@ -129,6 +129,8 @@ def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any
     """The URL and the request's body (``json``, or ``files`` and ``data``) that exercise ``rule``."""
     path = rule.path
     resource = path.split("/")[3]
+    if path.startswith(FORMS):
+        return _form_request(rule, case, world)
     if (rule.method, path) == ("POST", "/api/v1/ingest/files"):
         company = _company(world, case)
         form = {"dataset": "employees", "company_id": str(company.id if company else MISSING_ID)}
@@ -160,19 +162,44 @@ def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any
     return url, {"json": body}
 
 
+FORMS = "/api/v1/ingest/google-forms"
+MISSING_DELIVERY = "f" * 32
+
+
+def _form_request(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any]]:
+    company = _company(world, case)
+    rows = company.rows if company else {}
+    url = rule.path.replace("{form_id}", rows.get("google-forms", MISSING_DOC)).replace(
+        "{delivery_id}", rows.get("deliveries", MISSING_DELIVERY)
+    )
+    if rule.path == FORMS:
+        if rule.method == "GET":
+            return f"{url}?company_id={company.id if company else MISSING_ID}", {}
+        new = {"company_id": company.id if company else MISSING_ID, "title": "新フォーム"}
+        return url, {"json": {**new, "questions": form_questions()}}
+    return url, {"json": {"title": "改名"} if rule.method == "PATCH" else None}
+
+
 # What must go before a row can: payments keep their invoice, invoices their company, and documents
 # the company or employee they name (each of those 409s is tested on its own).
 DEPENDANTS = {
-    "companies": ("payments", "invoices", "treatments", "surveys", "chats"),
+    "companies": ("payments", "invoices", "treatments", "surveys", "chats", "google-forms"),
     "employees": ("treatments", "surveys"),
     "invoices": ("payments",),
 }
-DOCUMENTS = {"treatments": crud.treatments, "surveys": crud.consultations, "chats": crud.chats}
+DOCUMENTS = {
+    "treatments": crud.treatments,
+    "surveys": crud.consultations,
+    "chats": crud.chats,
+    "google-forms": crud.google_forms,
+}
 
 
 def _remove_dependants(api: Api, resource: str, company: Any) -> None:
     with api.manager.session(actor="test") as session:
         for kind in DEPENDANTS[resource]:
+            if kind == "google-forms":
+                crud.form_deliveries.delete(api.store, company.rows["deliveries"])
             if kind in DOCUMENTS:
                 DOCUMENTS[kind].delete(api.store, company.rows[kind])
             else:

@@ -15,7 +15,10 @@ from tests.api.test_authorization import _new_row
 from tests.api.world import World
 
 Case = Callable[[World], tuple[str, str, dict[str, Any]]]
-COLLECTIONS = ("treatments", "consultations", "chats", "sessions", "login_attempts", "ingest_jobs")
+COLLECTIONS = (
+    "treatments", "consultations", "chats", "sessions", "login_attempts", "ingest_jobs", "google_forms",
+    "form_deliveries",
+)  # fmt: skip
 
 
 def snapshot(api: Api) -> dict[str, int]:

@@ -1,5 +1,6 @@
 """The route table: complete, enforced at start-up, and nothing answers without a sign-in but the
-health check, the sign-in itself and the docs."""
+health check, the sign-in itself and the docs (the Google Forms webhook is public, but answers 401
+to anything not signed with a form's secret)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,9 @@ def test_only_health_login_and_docs_answer_without_a_sign_in(api: Api, app: Fast
     assert {key for key, status in answers.items() if status < 400} == {("GET", path) for path in OPEN}
     guarded = {key: status for key, status in answers.items() if key[1].startswith("/api/v1/")}
     assert guarded.pop(("POST", "/api/v1/auth/login")) == 422  # public, but {} is no credentials
+    webhook = ("POST", "/api/v1/ingest/google-forms/{form_id}")
+    assert {(r.method, r.path) for r in policy.RULES if r.public} == {("POST", "/api/v1/auth/login"), webhook}
+    assert guarded.pop(webhook) == 401  # public, but authenticated by a form's signature
     assert set(guarded.values()) == {401}
 
 

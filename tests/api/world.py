@@ -6,11 +6,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from backend.config import Settings
 from backend.database import DatabaseManager, crud, crud_sql, events, queue_sql
 from backend.database.documents import DocumentStore
 from backend.database.models_sql import User
+from backend.service.access import Viewer
 from backend.service.auth import service as auth
-from tests.database.document_factories import chat_data, consultation_data, treatment_data
+from backend.service.context import Context
+from backend.service.ingest.google_forms import forms, surveys
+from backend.service.ingest.google_forms.schemas import NewGoogleForm
+from tests.database.document_factories import (
+    chat_data,
+    consultation_data,
+    form_delivery_data,
+    form_questions,
+    treatment_data,
+)
 from tests.database.factories import (
     company_data,
     employee_data,
@@ -29,6 +40,8 @@ class Company:
 
     id: int
     rows: dict[str, Any] = field(default_factory=dict)  # resource path -> id
+    employee_code: str = ""  # of the employee in rows["employees"]
+    form_secret: str = ""  # of the Google Form in rows["google-forms"]
 
 
 @dataclass
@@ -58,6 +71,10 @@ def make_world(manager: DatabaseManager) -> World:
             role: auth.open_session(session, store, manager.settings, user=user, client=client).token
             for role, user in users.items()
         }
+        admin = users["admin"]
+        ctx = Context(session, store, Viewer(user_id=admin.id, email=admin.email, role=admin.role))
+        for company in (own, other):
+            _google_form(ctx, manager.settings, company)
     job_id = "0" * 32
     now = datetime.now(UTC)
     job = {
@@ -79,6 +96,7 @@ def make_world(manager: DatabaseManager) -> World:
 def _company(session: Any, store: DocumentStore) -> Company:
     company = crud_sql.companies.create(session, data=company_data())
     employee = crud_sql.employees.create(session, data=employee_data(company.id))
+    code = employee.employee_code
     statement = crud_sql.financial_statements.create(session, data=statement_data(company.id))
     invoice = crud_sql.invoices.create(session, data=invoice_data(company.id))
     payment = crud_sql.payments.create(session, data=payment_data(invoice.id))
@@ -96,4 +114,26 @@ def _company(session: Any, store: DocumentStore) -> Company:
         "surveys": survey_id,
         "chats": chat_id,
     }
-    return Company(id=company.id, rows=rows)
+    return Company(id=company.id, rows=rows, employee_code=code)
+
+
+def _google_form(ctx: Context, settings: Settings, company: Company) -> None:
+    """A form of the company, and one delivery it rejected that replays now (its employee exists)."""
+    new = NewGoogleForm(company_id=company.id, title="施術アンケート", questions=form_questions())
+    created = forms.create(ctx, settings, new)
+    answers = {
+        "社員番号": company.employee_code, "施術の前後": "施術後", "身体の状態": "7", "気分": "6",
+        "やる気": "8", "対人関係": "4", "その他の症状": "20",
+    }  # fmt: skip
+    response_id = f"world-{company.id}"
+    delivery = form_delivery_data(
+        form_id=created.form.id,
+        company_id=company.id,
+        response_id=response_id,
+        answers=[{"title": title, "answer": answer} for title, answer in answers.items()],
+    )
+    delivery_id = surveys.delivery_id(created.form.id, response_id)
+    crud.form_deliveries.create(ctx.store, data=delivery, doc_id=delivery_id)
+    company.rows["google-forms"] = created.form.id
+    company.rows["deliveries"] = delivery_id
+    company.form_secret = created.secret

@@ -94,3 +94,66 @@ def report_data(**overrides: Any) -> dict[str, Any]:
         "created_at": T0,
         **overrides,
     }
+
+
+SEALED = "v1." + "A" * 95  # the shape of a sealed secret (it opens under no key)
+
+
+def form_questions(**overrides: Any) -> list[dict[str, Any]]:
+    """A form's mapping: one question per survey field; ``target=None`` drops a question."""
+    questions: dict[str, dict[str, Any]] = {
+        "employee_code": {"title": "社員番号", "target": "employee_code"},
+        "phase": {"title": "施術の前後", "target": "phase"},
+        "vas_physical": {"title": "身体の状態", "target": "vas_physical", "scale": {"min": 0, "max": 10}},
+        "vas_mental": {"title": "気分", "target": "vas_mental", "scale": {"min": 0, "max": 10}},
+        "vas_motivation": {"title": "やる気", "target": "vas_motivation", "scale": {"min": 0, "max": 10}},
+        "vas_communication": {
+            "title": "対人関係",
+            "target": "vas_communication",
+            "scale": {"min": 1, "max": 5},
+        },
+        "vas_other": {"title": "その他の症状", "target": "vas_other"},
+        "free_text": {"title": "自由記述", "target": "free_text"},
+    }
+    for target, question in overrides.items():
+        if question is None:
+            questions.pop(target)
+        else:
+            questions[target] = question
+    return list(questions.values())
+
+
+def google_form_data(**overrides: Any) -> dict[str, Any]:
+    return {
+        "company_id": 1,
+        "title": "施術アンケート",
+        "active": True,
+        "phase": None,
+        "questions": form_questions(),
+        "secret_sealed": SEALED,
+        "secret_version": 1,
+        "secret_rotated_at": T0,
+        "created_by": 3,
+        "created_at": T0,
+        "updated_at": T0,
+        **overrides,
+    }
+
+
+def form_delivery_data(**overrides: Any) -> dict[str, Any]:
+    return {
+        "form_id": "form1",
+        "company_id": 1,
+        "response_id": "2_ABaOnud9xYz",
+        "submitted_at": T0,
+        "received_at": T0,
+        "last_received_at": T0,
+        "attempts": 1,
+        "status": "rejected",
+        "answers": [{"title": "社員番号", "answer": "E999"}, {"title": "感想", "answer": ["a", "b"]}],
+        "problems": [{"field": "社員番号", "reason": "no employee has this code", "value": "E999"}],
+        "survey_id": None,
+        "replayed_by": None,
+        "replayed_at": None,
+        **overrides,
+    }

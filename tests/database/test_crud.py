@@ -18,6 +18,8 @@ from tests.database.document_factories import (
     analytics_data,
     chat_data,
     consultation_data,
+    form_delivery_data,
+    google_form_data,
     report_data,
     session_data,
     treatment_data,
@@ -32,6 +34,8 @@ REPOSITORIES: list[tuple[crud.DocumentRepository[Any], Any]] = [
     (crud.consultations, consultation_data),
     (crud.treatments, treatment_data),
     (crud.reports, report_data),
+    (crud.google_forms, google_form_data),
+    (crud.form_deliveries, form_delivery_data),
 ]
 IDS = [repo.collection for repo, _ in REPOSITORIES]
 
@@ -47,7 +51,10 @@ def test_create_then_get(
 
 
 def test_collections_follow_the_categories() -> None:
-    assert IDS == ["chats", "analytics", "sessions", "consultations", "treatments", "reports"]
+    assert IDS == [
+        "chats", "analytics", "sessions", "consultations", "treatments", "reports", "google_forms",
+        "form_deliveries",
+    ]  # fmt: skip
 
 
 def test_create_with_id_and_conflict(document_store: DocumentStore) -> None:
@@ -56,6 +63,21 @@ def test_create_with_id_and_conflict(document_store: DocumentStore) -> None:
         crud.treatments.create(document_store, data=treatment_data(minutes=90), doc_id="t1")
     assert info.value.details == {"collection": "treatments", "id": "t1"}
     assert crud.treatments.get(document_store, "t1").minutes == 30
+
+
+def test_a_batch_creating_an_existing_document_writes_nothing(document_store: DocumentStore) -> None:
+    crud.treatments.create(document_store, data=treatment_data(minutes=30), doc_id="t1")
+    batch = document_store.batch()
+    crud.treatments.create_in(batch, "t1", treatment_data(minutes=90))
+    crud.chats.set_in(batch, "c1", chat_data())
+    with pytest.raises(Conflict):
+        batch.commit()
+    assert crud.treatments.get(document_store, "t1").minutes == 30
+    assert crud.chats.find(document_store, "c1") is None
+    fresh = document_store.batch()
+    crud.treatments.create_in(fresh, "t2", treatment_data())
+    fresh.commit()
+    assert crud.treatments.find(document_store, "t2") is not None
 
 
 def test_get_missing_names_collection_and_id(document_store: DocumentStore) -> None:

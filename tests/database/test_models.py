@@ -13,6 +13,8 @@ from backend.database.models import (
     AnalyticsCacheEntry,
     ChatMessage,
     Consultation,
+    FormDelivery,
+    GoogleForm,
     Report,
     Treatment,
     UserSession,
@@ -25,6 +27,9 @@ from tests.database.document_factories import (
     analytics_data,
     chat_data,
     consultation_data,
+    form_delivery_data,
+    form_questions,
+    google_form_data,
     report_data,
     session_data,
     treatment_data,
@@ -46,6 +51,8 @@ CASES: list[tuple[type[BaseModel], str, Any]] = [
     (Consultation, "consultations", consultation_data),
     (Treatment, "treatments", treatment_data),
     (Report, "reports", report_data),
+    (GoogleForm, "google_forms", google_form_data),
+    (FormDelivery, "form_deliveries", form_delivery_data),
 ]
 
 
@@ -142,6 +149,85 @@ def test_vas_keeps_ints_and_floats_and_extra_dimensions() -> None:
         (Report, report_data(status="failed", error="font missing"), "completed_at"),
         (Report, report_data(completed_at=T0 - timedelta(seconds=1)), "completed_at"),
         (Report, report_data(formats=["pdf"], storage_paths={"xlsx": "r/1.xlsx"}), "storage_paths"),
+        (GoogleForm, google_form_data(questions=form_questions(vas_mental=None)), "questions"),
+        (GoogleForm, google_form_data(questions=form_questions(employee_code=None)), "questions"),
+        (GoogleForm, google_form_data(questions=form_questions(phase=None)), "questions"),
+        (GoogleForm, google_form_data(phase="after"), "questions"),
+        (GoogleForm, google_form_data(phase="during"), "phase"),
+        (GoogleForm, google_form_data(questions=[]), "questions"),
+        (GoogleForm, google_form_data(questions=form_questions()[:1] * 60), "questions"),
+        (
+            GoogleForm,
+            google_form_data(
+                questions=form_questions(
+                    free_text={"title": "ＳＨＡＩＮ  番号", "target": "free_text"},
+                    employee_code={"title": "shain 番号", "target": "employee_code"},
+                )
+            ),
+            "questions",
+        ),
+        (
+            GoogleForm,
+            google_form_data(questions=form_questions(free_text={"title": "二つ目", "target": "vas_other"})),
+            "questions",
+        ),
+        (
+            GoogleForm,
+            google_form_data(
+                questions=form_questions(
+                    free_text={"title": "感想", "target": "free_text", "scale": {"min": 0, "max": 10}}
+                )
+            ),
+            "questions.7.scale",
+        ),
+        (
+            GoogleForm,
+            google_form_data(
+                questions=form_questions(
+                    vas_other={"title": "その他", "target": "vas_other", "scale": {"min": 5, "max": 5}}
+                )
+            ),
+            "questions.6.scale.max",
+        ),
+        (
+            GoogleForm,
+            google_form_data(
+                questions=form_questions(
+                    vas_other={"title": "その他", "target": "vas_other", "labels": {"前": "before"}}
+                )
+            ),
+            "questions.6.labels",
+        ),
+        (
+            GoogleForm,
+            google_form_data(
+                questions=form_questions(employee_code={"title": "社員\n番号", "target": "employee_code"})
+            ),
+            "questions.0.title",
+        ),
+        (GoogleForm, google_form_data(secret_sealed="plain-secret"), "secret_sealed"),
+        (GoogleForm, google_form_data(secret="plain-secret"), "secret"),
+        (FormDelivery, form_delivery_data(problems=[]), "survey_id"),
+        (FormDelivery, form_delivery_data(status="stored"), "survey_id"),
+        (FormDelivery, form_delivery_data(status="replayed", survey_id="s1"), "replayed_by"),
+        (FormDelivery, form_delivery_data(survey_id="s1"), "survey_id"),
+        (
+            FormDelivery,
+            form_delivery_data(answers=[{"title": "x", "answer": "y" * 5_001}]),
+            "answers.0.answer",
+        ),
+        (
+            FormDelivery,
+            form_delivery_data(answers=[{"title": f"q{i}", "answer": "y" * 5_000} for i in range(5)]),
+            "answers",
+        ),
+        (
+            FormDelivery,
+            form_delivery_data(answers=[{"title": "x", "answer": [["grid"]]}]),
+            "answers.0.answer",
+        ),
+        (FormDelivery, form_delivery_data(answers=[{"title": "x", "answer": "a\x00b"}]), "answers.0.answer"),
+        (FormDelivery, form_delivery_data(attempts=0), "attempts"),
     ],
 )
 def test_bad_values_name_the_field(model: type[BaseModel], data: dict[str, Any], field: str) -> None:

@@ -113,6 +113,13 @@ INDEXES: tuple[CompositeIndex, ...] = (
     index("sessions", "user_id", "-created_at"),
     index("analytics", "analysis", "company_id", "-computed_at"),
     index("analytics", "company_id", "-computed_at"),
+    # Google Forms: the forms of a company (active or not), and a form's deliveries (of one status)
+    index("google_forms", "company_id", "-created_at"),
+    index("google_forms", "active", "-created_at"),
+    index("google_forms", "company_id", "active", "-created_at"),
+    index("form_deliveries", "company_id", "-last_received_at"),
+    index("form_deliveries", "form_id", "-last_received_at"),
+    index("form_deliveries", "form_id", "status", "-last_received_at"),
 )
 
 

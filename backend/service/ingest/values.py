@@ -28,6 +28,7 @@ __all__ = [
     "parse_id",
     "parse_int",
     "parse_month",
+    "parse_number",
     "parse_score",
     "parse_text",
     "parse_yen",
@@ -177,6 +178,11 @@ def parse_score(raw: object) -> int | float:
     if not 0 <= value <= 100:
         raise ValueError("must be a score from 0 to 100")
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def parse_number(raw: object) -> Decimal:
+    """Any finite number, exactly: 7, ７, -2, 7.5, ７点 (a score on a form's own scale)."""
+    return _number(raw, negative=True, units=("点",))
 
 
 def parse_bool(raw: object) -> bool:

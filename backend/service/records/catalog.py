@@ -44,7 +44,10 @@ def _documents_of(
 companies = SqlRecords(
     crud_sql.companies,
     s.CompanyPublic,
-    before_delete=_documents_of("company_id", (crud.treatments, crud.consultations, crud.chats)),
+    before_delete=_documents_of(
+        "company_id",
+        (crud.treatments, crud.consultations, crud.chats, crud.google_forms, crud.form_deliveries),
+    ),
 )
 employees = SqlRecords(
     crud_sql.employees,
