@@ -16,7 +16,7 @@ import psycopg
 from tests.cli.test_ingest_resume import server
 
 PASSWORD = "upload kill passphrase"
-ROWS = 60_000
+ROWS = 30_000
 
 
 def _pnl(companies: list[int]) -> bytes:
