@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import ColumnElement, Row, bindparam, func, select, tuple_, update
+from sqlalchemy import BigInteger, ColumnElement, Row, and_, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,7 @@ T = TypeVar("T")
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
-_KEYS_PER_QUERY = 5_000
+_KEYS_PER_QUERY = 50_000
 
 # The rows of a table that belong to any of the given companies.
 CompanyScope = Callable[[Collection[int]], ColumnElement[bool]]
@@ -164,7 +165,11 @@ class Repository(Generic[M]):
     def rows_by_key(
         self, session: Session, key: tuple[str, ...], values: Iterable[tuple[Any, ...]]
     ) -> dict[tuple[Any, ...], Row[Any]]:
-        """The rows whose ``key`` columns equal one of ``values``, keyed by those values."""
+        """The rows whose ``key`` columns equal one of ``values``, keyed by those values.
+
+        The wanted keys travel as one array per column, joined through ``unnest``: the statement
+        stays a few lines long however many keys there are (an IN list of tuples grows with them,
+        and building and planning it cost more than the lookup)."""
         self._equals(dict.fromkeys(key))  # the same check of column names
         table = self.model.__table__
         columns = [table.c[k] for k in key]
@@ -172,10 +177,14 @@ class Repository(Generic[M]):
         found: dict[tuple[Any, ...], Row[Any]] = {}
         for start in range(0, len(wanted), _KEYS_PER_QUERY):
             chunk = wanted[start : start + _KEYS_PER_QUERY]
-            condition = (
-                columns[0].in_([v[0] for v in chunk]) if len(key) == 1 else tuple_(*columns).in_(chunk)
-            )
-            for row in session.connection().execute(select(table).where(condition)):
+            keys = select(
+                *[
+                    func.unnest(bindparam(f"k{i}", [v[i] for v in chunk], type_=ARRAY(c.type))).label(c.key)
+                    for i, c in enumerate(columns)
+                ]
+            ).subquery("wanted")
+            query = select(table).join(keys, and_(*[c == keys.c[c.key] for c in columns]))
+            for row in session.connection().execute(query):
                 found[tuple(getattr(row, k) for k in key)] = row
         return found
 
@@ -236,7 +245,9 @@ class Repository(Generic[M]):
         found: set[int] = set()
         for start in range(0, len(ids), _KEYS_PER_QUERY):
             chunk = ids[start : start + _KEYS_PER_QUERY]
-            query = select(column).select_from(table).where(self.model.__table__.c.id.in_(chunk)).distinct()
+            ids_param = bindparam("ids", builtins.list(chunk), type_=ARRAY(BigInteger))
+            query = select(column).select_from(table).where(self.model.__table__.c.id == any_(ids_param))
+            query = query.distinct()
             found.update(c for c in session.connection().execute(query).scalars() if c is not None)
         return found
 
