@@ -207,10 +207,16 @@ class DocumentRepository(Generic[ModelT]):
         *,
         actor: str = SYSTEM_ACTOR,
         emit: bool = True,
+        validated: bool = False,
     ) -> ModelT:
         """Add the whole document ``doc_id`` (validated) to ``batch``, written when the batch commits;
-        its event too, unless ``emit`` is False (a bulk import emits one event for all its rows)."""
-        model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
+        its event too, unless ``emit`` is False (a bulk import emits one event for all its rows).
+        ``validated``: ``data`` is a model of this collection its caller has just validated (an
+        import), so it is not validated again."""
+        if validated and type(data) is self.model:
+            model: ModelT = data
+        else:
+            model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
         batch.set(child_path(self.collection, doc_id), model.model_dump())
         if emit:
             self._emit(batch, "written", doc_id, model, actor)

@@ -107,7 +107,7 @@ def _write_batch(
             continue
         else:
             updated += 1
-        repo.set_in(batch, doc_id, model, emit=False)
+        repo.set_in(batch, doc_id, model, emit=False, validated=True)
     progress = job.model_copy(
         update={
             "written": job.written + len(rows),
