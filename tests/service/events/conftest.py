@@ -86,6 +86,20 @@ class BusUnderTest:
             return queue_sql.dead_letters(session)
 
 
+def make_event(company_id: int | None = 7, **fields: object) -> Event:
+    """An event of company ``company_id``, like an import's."""
+    values: dict[str, object] = {
+        "type": "employees.imported",
+        "category": "employee_master",
+        "entity_id": None,
+        "company_id": company_id,
+        "actor": "user:analyst@example.jp",
+        "payload": {"created": 3, "updated": 1},
+        **fields,
+    }
+    return Event(**values)  # type: ignore[arg-type]
+
+
 def pubsub_settings(settings: Settings, host: str, **overrides: Any) -> Settings:
     """``settings`` on the emulator, with topics and subscriptions of their own (no test sees another's)."""
     suffix = secrets.token_hex(4)

@@ -9,23 +9,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from backend.database.events import Event
-from tests.service.events.conftest import BusUnderTest
+from tests.service.events.conftest import BusUnderTest, make_event
 
 SLACK_S = 0.1  # between this process's clock and the bus's server clock
-
-
-def make_event(company_id: int | None = 7, **fields: object) -> Event:
-    values: dict[str, object] = {
-        "type": "employees.imported",
-        "category": "employee_master",
-        "entity_id": None,
-        "company_id": company_id,
-        "actor": "user:analyst@example.jp",
-        "payload": {"created": 3, "updated": 1},
-        **fields,
-    }
-    return Event(**values)  # type: ignore[arg-type]
 
 
 def test_published_events_are_received_intact(bus: BusUnderTest) -> None:
