@@ -55,7 +55,11 @@ class PubSubBus:
         self.names = resources.Names.of(settings)
         self._lease_s = resources.ack_deadline_s(settings)
         self._publisher = resources.publisher(settings)
-        self._subscriber = resources.subscriber(settings)
+        try:
+            self._subscriber = resources.subscriber(settings)
+        except Unavailable:
+            resources.close_publisher(self._publisher)
+            raise
         self._found_nothing = False
         self._closed = False
 
@@ -157,8 +161,7 @@ class PubSubBus:
             return
         self._closed = True
         self._subscriber.close()
-        self._publisher.stop()
-        self._publisher.transport.close()
+        resources.close_publisher(self._publisher)
 
     # --- calls -----------------------------------------------------------------------------------
 

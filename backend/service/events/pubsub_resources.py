@@ -72,11 +72,13 @@ def max_delivery_attempts(settings: Settings) -> int:
 def publisher(settings: Settings) -> Any:
     """A publisher with message ordering on (a publish with an ordering key needs it)."""
     options = PublisherOptions(enable_message_ordering=True)
-    return PublisherClient(publisher_options=options, **_emulator(settings, "publisher"))
+    with errors("connecting to Pub/Sub"):  # finding the credentials may fail here
+        return PublisherClient(publisher_options=options, **_emulator(settings, "publisher"))
 
 
 def subscriber(settings: Settings) -> Any:
-    return SubscriberClient(**_emulator(settings, "subscriber"))
+    with errors("connecting to Pub/Sub"):
+        return SubscriberClient(**_emulator(settings, "subscriber"))
 
 
 def _emulator(settings: Settings, kind: str) -> dict[str, Any]:
@@ -138,7 +140,12 @@ def setup(settings: Settings) -> list[Step]:
     """Create the topics and subscriptions (idempotent); answers what was created or already there."""
     names = Names.of(settings)
     dead = names.dead_letter_topic
-    pub, sub = publisher(settings), subscriber(settings)
+    pub = publisher(settings)
+    try:
+        sub = subscriber(settings)
+    except Unavailable:
+        close_publisher(pub)
+        raise
     try:
         with errors("setting up Pub/Sub"):
             return [
@@ -153,8 +160,13 @@ def setup(settings: Settings) -> list[Step]:
             ]
     finally:
         sub.close()
-        pub.stop()
-        pub.transport.close()
+        close_publisher(pub)
+
+
+def close_publisher(pub: Any) -> None:
+    """Stop a publisher (sending what it still holds) and close its channel."""
+    pub.stop()
+    pub.transport.close()
 
 
 def _create(kind: str, path: str, create: Callable[[], object]) -> Step:
