@@ -67,8 +67,8 @@ class PubSubBus:
         """Returns once Pub/Sub accepted every event (``session`` is unused)."""
         what = f"publishing {len(events)} events to {self.names.topic}"
         with errors(what):
-            sent = [(_ordering_key(e), self._send(self.names.topic, e, {})) for e in events]
-        self._wait(sent, what)
+            sent = [self._send(self.names.topic, e, key=_ordering_key(e)) for e in events]
+        self._wait(self.names.topic, sent, what, then="they stay in the outbox for the relay's next pass")
 
     def receive(self, *, max_events: int) -> list[Delivery]:
         """One synchronous pull of up to ``max_events`` (waits at most PULL_TIMEOUT_S)."""
@@ -134,8 +134,8 @@ class PubSubBus:
         what = f"publishing event {delivery.event.id} to {self.names.dead_letter_topic}"
         attributes = {"error": _truncated(error), "attempts": str(delivery.attempt)}
         with errors(what):
-            sent = [("", self._send(self.names.dead_letter_topic, delivery.event, attributes, key=""))]
-        self._wait(sent, what)
+            sent = [self._send(self.names.dead_letter_topic, delivery.event, key="", **attributes)]
+        self._wait(self.names.dead_letter_topic, sent, what, then="it stays unacknowledged and comes back")
         self.settled(delivery)
 
     def dead_letters(self, *, max_events: int = 100) -> list[DeadLetter]:
@@ -165,14 +165,15 @@ class PubSubBus:
 
     # --- calls -----------------------------------------------------------------------------------
 
-    def _send(self, topic: str, event: Event, attributes: dict[str, str], key: str | None = None) -> Any:
-        ordering_key = _ordering_key(event) if key is None else key
-        return self._publisher.publish(
-            topic, event.to_json(), ordering_key=ordering_key, type=event.type, **attributes
+    def _send(self, topic: str, event: Event, *, key: str, **attributes: str) -> tuple[str, Any]:
+        """Hand ``event`` to the publisher; answers (its ordering key, the publish future)."""
+        future = self._publisher.publish(
+            topic, event.to_json(), ordering_key=key, type=event.type, event_id=str(event.id), **attributes
         )
+        return key, future
 
-    def _wait(self, sent: list[tuple[str, Any]], what: str) -> None:
-        """Block until every publish resolved; a failure raises Unavailable once all have."""
+    def _wait(self, topic: str, sent: list[tuple[str, Any]], what: str, *, then: str) -> None:
+        """Block until every publish resolved; then a failure raises Unavailable, saying ``then``."""
         failures: list[tuple[str, BaseException]] = []
         for key, future in sent:
             try:
@@ -182,14 +183,11 @@ class PubSubBus:
         if not failures:
             return
         for key in {key for key, _ in failures if key}:  # a failed ordering key is paused until resumed
-            self._publisher.resume_publish(self.names.topic, key)
-        key, first = failures[0]
+            self._publisher.resume_publish(topic, key)
+        first = failures[0][1]
         mapped = translate(first, what)
         reason = mapped.message if mapped is not None else f"{what}: {type(first).__name__}: {first}"
-        raise Unavailable(
-            f"{reason} ({len(failures)} of {len(sent)} not accepted; they stay in the outbox and are "
-            "published again on the next pass)."
-        ) from first
+        raise Unavailable(f"{reason} ({len(failures)} of {len(sent)} not accepted; {then}).") from first
 
     def _deadline(self, delivery: Delivery, seconds: int) -> None:
         with errors(f"moving the ack deadline of event {delivery.event.id}"):

@@ -52,6 +52,7 @@ def test_the_ordering_key_is_the_company_id(pubsub: BusUnderTest, tap: Callable[
         messages += tap()
     keys = sorted(m.ordering_key for m in messages)  # type: ignore[attr-defined]
     assert keys == ["", "7"]
+    assert {m.attributes["type"] for m in messages} == {"employees.imported"}  # type: ignore[attr-defined]
 
 
 def test_one_companys_events_arrive_in_the_order_published(pubsub: BusUnderTest) -> None:
