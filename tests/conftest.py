@@ -30,7 +30,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "pg_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.relational)
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("document_backend") == "firestore":
+        params = callspec.params if callspec is not None else {}
+        on_emulator = params.get("document_backend") == "firestore" or params.get("bus_backend") == "pubsub"
+        if on_emulator or "pubsub_host" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.emulator)
 
 
@@ -114,6 +116,18 @@ def firestore_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.MonkeyPatch.context() as mp,
     ):
         mp.setenv("FIRESTORE_EMULATOR_HOST", host)
+        mp.setenv("GOOGLE_CLOUD_PROJECT", emulators.PROJECT)
+        yield host
+
+
+@pytest.fixture(scope="session")
+def pubsub_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Pub/Sub emulator for the whole run; PUBSUB_EMULATOR_HOST points the client at it."""
+    with (
+        emulators.pubsub_emulator(tmp_path_factory.mktemp("emulators")) as host,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setenv("PUBSUB_EMULATOR_HOST", host)
         mp.setenv("GOOGLE_CLOUD_PROJECT", emulators.PROJECT)
         yield host
 

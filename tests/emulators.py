@@ -24,6 +24,7 @@ PROJECT = "demo-wellness"
 FIRESTORE_JAR = Path(
     "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
 )
+PUBSUB_EMULATOR = Path("/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator")
 
 
 def _ready(url: str) -> bool:
@@ -86,6 +87,24 @@ def firestore_emulator(log_dir: Path) -> Iterator[str]:
     ]
     with running(
         command, url=f"http://127.0.0.1:{port}/", log=log_dir / "firestore.log", name="The Firestore emulator"
+    ):
+        yield f"127.0.0.1:{port}"
+
+
+@contextmanager
+def pubsub_emulator(log_dir: Path) -> Iterator[str]:
+    """host:port of a fresh Pub/Sub emulator (any project id works on it); skips when it is not installed."""
+    if not PUBSUB_EMULATOR.exists():
+        pytest.skip(
+            f"Pub/Sub emulator not installed: {PUBSUB_EMULATOR} is missing (gcloud component pubsub-emulator)"
+        )
+    if shutil.which("java") is None:
+        pytest.skip("Pub/Sub emulator needs Java: no `java` on PATH")
+    port = free_port()
+    command = [str(PUBSUB_EMULATOR), "--host=127.0.0.1", f"--port={port}"]
+    # Its HTTP side answers "Ok" on / once the gRPC server is up.
+    with running(
+        command, url=f"http://127.0.0.1:{port}/", log=log_dir / "pubsub.log", name="The Pub/Sub emulator"
     ):
         yield f"127.0.0.1:{port}"
 

@@ -1,4 +1,4 @@
-"""The ``wellness`` command: serve the API, manage the database and the user accounts."""
+"""The ``wellness`` command: serve the API, manage the database, the user accounts and the event bus."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from backend.cli import db, ingest, users, worker
+from backend.cli import db, events, ingest, users, worker
 from backend.cli.common import err
 from backend.database import DatabaseManager
 from backend.errors import WellnessError
@@ -15,7 +15,7 @@ from backend.errors import WellnessError
 app = typer.Typer(help="Startup Wellness analytics backend.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
-app.add_typer(worker.events_app, name="events")
+app.add_typer(events.app, name="events")
 app.command("ingest")(ingest.ingest)
 app.command("worker")(worker.worker)
 

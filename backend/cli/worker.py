@@ -1,4 +1,4 @@
-"""``wellness worker``: run the event handlers; ``wellness events``: the queue's state and dead letters."""
+"""``wellness worker``: relay the outboxes and run the event handlers."""
 
 from __future__ import annotations
 
@@ -8,16 +8,12 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from backend.cli.common import err, run
 from backend.database import DatabaseManager
 from backend.database import migration as mig
 from backend.service.events.bus import Delivery
-from backend.service.events.stats import EventStats, stats
 from backend.service.events.worker import Worker
-
-events_app = typer.Typer(help="The event queue: its state and its dead letters.", no_args_is_help=True)
 
 
 def worker(
@@ -51,21 +47,3 @@ def worker(
             w.run()
 
     run(work)
-
-
-@events_app.command("stats")
-def events_stats() -> None:
-    """Counts per event type, the queue, the outbox and the newest dead letters."""
-
-    def read() -> EventStats:
-        with DatabaseManager().session() as session:
-            return stats(session)
-
-    found = run(read, migrate=True)
-    table = Table("event type", "handled", "retried", "dead", "last")
-    for c in found.counters:
-        table.add_row(c.type, str(c.handled), str(c.retried), str(c.dead), f"{c.last_at:%Y-%m-%d %H:%M}")
-    err.print(table)
-    err.print(f"queue: {found.pending} pending, {found.dead} dead; relational outbox: {found.outbox}")
-    for d in found.dead_letters:
-        err.print(f"dead: {d.type} {d.id} after {d.attempts} attempts: {d.error}")

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from backend.config import Settings
 from backend.database import DatabaseManager, queue_sql
 from backend.database.events import Event
-from backend.errors import Unavailable
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ class PostgresBus:
 def open_bus(manager: DatabaseManager, settings: Settings) -> Bus:
     """The bus chosen by WELLNESS_EVENT_BACKEND."""
     if settings.event_backend == "pubsub":
-        raise Unavailable(
-            "WELLNESS_EVENT_BACKEND=pubsub: the Pub/Sub adapter is not built yet; use postgres (the default)."
-        )
+        from backend.service.events.pubsub import PubSubBus  # Google's client loads only when chosen
+
+        return PubSubBus(settings)
     return PostgresBus(manager, settings)
