@@ -11,6 +11,7 @@ import pytest
 
 from backend.database import DatabaseManager, crud, crud_sql, events, queue_sql
 from backend.database.routing import DOCUMENT_OUTBOX
+from backend.service.events import stats
 from backend.service.events.bus import Delivery, PostgresBus
 from backend.service.events.handlers import HANDLERS, Handler, HandlerContext
 from backend.service.events.worker import Worker, backoff_s
@@ -189,3 +190,17 @@ def test_the_heartbeat_keeps_a_slow_handler_from_being_delivered_twice(live: Dat
     thread.join()
     assert stolen == []
     assert len(seen) == 1
+
+
+def test_a_dead_letter_replayed_after_the_fix_is_processed_once(live: DatabaseManager) -> None:
+    broken, _ = failing(times=99)
+    company = make_company(live)
+    Worker(live, handlers=(broken,)).run_until_idle(timeout_s=60)
+    with live.session() as session:
+        [(event, _, _)] = queue_sql.dead_letters(session)
+        stats.replay(session, event.id)  # what POST /api/v1/admin/events/dead-letters/{id}/replay does
+    Worker(live).run_until_idle(timeout_s=60)  # the fixed handlers
+    Worker(live).run_until_idle(timeout_s=60)
+    assert versions(live, company) == {company: 1}
+    assert queue(live) == {"pending": 0, "dead": 0, "outbox": 0}
+    assert counters(live)["company.created"] == (1, 2, 1)
