@@ -211,6 +211,8 @@ def test_a_company_with_invoices_cannot_be_deleted(api: Api, world: World) -> No
         (crud.treatments, "treatments"),
         (crud.consultations, "surveys"),
         (crud.chats, "chats"),
+        (crud.form_deliveries, "deliveries"),
+        (crud.google_forms, "google-forms"),
     ):
         repo.delete(api.store, world.own.rows[key])  # documents would be refused first
     response = api.client.delete(f"/api/v1/companies/{world.own.id}", headers=world.headers("admin"))
@@ -230,7 +232,9 @@ def test_rows_that_documents_name_cannot_be_deleted(api: Api, world: World) -> N
         crud_sql.invoices.delete(session, world.own.rows["invoices"])
     company = api.client.delete(f"/api/v1/companies/{world.own.id}", headers=world.headers("admin"))
     assert company.status_code == 409
-    assert set(company.json()["error"]["details"]["documents"]) == {"treatments", "consultations", "chats"}
+    assert set(company.json()["error"]["details"]["documents"]) == {
+        "treatments", "consultations", "chats", "google_forms", "form_deliveries",
+    }  # fmt: skip
 
 
 def test_an_empty_change_is_refused(api: Api, world: World) -> None:
