@@ -279,6 +279,10 @@ class EventQueue(_EventFields, Base):
 
     __tablename__ = "event_queue"
 
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)  # publication order
+    # Events with the same key are delivered one at a time, in ``seq`` order (the company of events
+    # whose handlers need order; None: no order).
+    ordering_key: Mapped[int | None] = mapped_column(BigInteger)
     enqueued_at: Mapped[datetime] = mapped_column(server_default=func.now())
     visible_at: Mapped[datetime] = mapped_column(server_default=func.now())
     attempts: Mapped[int] = mapped_column(server_default="0")
@@ -289,6 +293,7 @@ class EventQueue(_EventFields, Base):
 
     __table_args__ = (
         Index("ix_event_queue_pending", "visible_at", postgresql_where="status = 'pending'"),
+        Index("ix_event_queue_ordered", "ordering_key", "seq", postgresql_where="status = 'pending'"),
         CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
     )
 

@@ -9,13 +9,13 @@ past the timeout and another worker claimed the event) can change nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -65,19 +65,38 @@ class Claimed:
     last_error: str | None
 
 
-def enqueue(session: Session, events: Sequence[Event]) -> None:
-    """Publish onto the queue; an event already there (a relay's retry) is not added twice."""
+def enqueue(
+    session: Session, events: Sequence[Event], *, ordered: Callable[[Event], bool] | None = None
+) -> None:
+    """Publish onto the queue; an event already there (a relay's retry) is not added twice.
+
+    An event for which ``ordered`` is true gets its company as ordering key: such events of one
+    company are claimed one at a time, in the order they were published."""
     if events:
-        statement = pg_insert(EventQueue).values([e.to_row() for e in events])
+        rows = [
+            {**e.to_row(), "ordering_key": e.company_id if ordered is not None and ordered(e) else None}
+            for e in events
+        ]
+        statement = pg_insert(EventQueue).values(rows)
         session.connection().execute(statement.on_conflict_do_nothing(index_elements=["id"]))
 
 
 def claim(session: Session, *, limit: int, visibility_s: float) -> list[Claimed]:
     """Lease up to ``limit`` visible pending events for ``visibility_s`` seconds (commit to hold it)."""
     table: Any = EventQueue.__table__
+    earlier = EventQueue.__table__.alias("earlier")
+    head_of_its_key = ~exists().where(  # no earlier pending event (claimed or not) with the same key
+        earlier.c.ordering_key == table.c.ordering_key,
+        earlier.c.status == EventStatus.PENDING.value,
+        earlier.c.seq < table.c.seq,
+    )
     ready = (
         select(table.c.id)
-        .where(table.c.status == EventStatus.PENDING.value, table.c.visible_at <= func.now())
+        .where(
+            table.c.status == EventStatus.PENDING.value,
+            table.c.visible_at <= func.now(),
+            or_(table.c.ordering_key.is_(None), head_of_its_key),
+        )
         .order_by(table.c.visible_at)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -8,7 +8,7 @@ and the handlers' ledger makes a redelivery a no-op. ``WELLNESS_EVENT_BACKEND`` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -72,12 +72,16 @@ class PostgresBus:
 
     name = "postgres"
 
-    def __init__(self, manager: DatabaseManager, settings: Settings) -> None:
+    def __init__(
+        self, manager: DatabaseManager, settings: Settings, *, ordered: Callable[[Event], bool] | None = None
+    ) -> None:
+        """``ordered``: the events whose handlers need them in order (per company)."""
         self._manager = manager
         self._visibility_s = settings.event_visibility_s
+        self._ordered = ordered
 
     def publish(self, events: Sequence[Event], *, session: Session) -> None:
-        queue_sql.enqueue(session, events)
+        queue_sql.enqueue(session, events, ordered=self._ordered)
 
     def receive(self, *, max_events: int) -> list[Delivery]:
         with self._manager.session() as session:  # the claim commits: the lease is held from here
@@ -110,10 +114,13 @@ class PostgresBus:
         return None
 
 
-def open_bus(manager: DatabaseManager, settings: Settings) -> Bus:
-    """The bus chosen by WELLNESS_EVENT_BACKEND."""
+def open_bus(
+    manager: DatabaseManager, settings: Settings, *, ordered: Callable[[Event], bool] | None = None
+) -> Bus:
+    """The bus chosen by WELLNESS_EVENT_BACKEND. ``ordered``: the events to deliver in order per company
+    (Pub/Sub orders every event by its company's key)."""
     if settings.event_backend == "pubsub":
         from backend.service.events.pubsub import PubSubBus  # Google's client loads only when chosen
 
         return PubSubBus(settings)
-    return PostgresBus(manager, settings)
+    return PostgresBus(manager, settings, ordered=ordered)

@@ -33,6 +33,7 @@ class Handler:
     name: str  # the ledger key: never rename a handler that has run
     wants: Callable[[Event], bool]
     run: Callable[[HandlerContext], None]
+    ordered: bool = False  # its events of one company must be handled one at a time, in order
 
 
 def _touches_data(event: Event) -> bool:
@@ -70,3 +71,9 @@ HANDLERS: tuple[Handler, ...] = (
 
 def handlers_for(event: Event, handlers: tuple[Handler, ...] = HANDLERS) -> list[Handler]:
     return [h for h in handlers if h.wants(event)]
+
+
+def needs_order(handlers: tuple[Handler, ...]) -> Callable[[Event], bool]:
+    """Whether an event has a handler that needs its company's events in order."""
+    ordered = [h for h in handlers if h.ordered]
+    return lambda event: event.company_id is not None and any(h.wants(event) for h in ordered)

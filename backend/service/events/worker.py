@@ -19,7 +19,7 @@ from collections.abc import Callable
 from backend.config import Settings
 from backend.database import DatabaseManager, queue_sql
 from backend.service.events.bus import Bus, Delivery, open_bus
-from backend.service.events.handlers import HANDLERS, Handler, HandlerContext, handlers_for
+from backend.service.events.handlers import HANDLERS, Handler, HandlerContext, handlers_for, needs_order
 from backend.service.events.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class Worker:
     ) -> None:
         self.manager = manager
         self.settings = manager.settings
-        self.bus = bus or open_bus(manager, self.settings)
+        self.bus = bus or open_bus(manager, self.settings, ordered=needs_order(handlers))
         self.relay = Relay(manager, self.bus)
         self.handlers = handlers
         self.on_outcome = on_outcome

@@ -204,3 +204,29 @@ def test_a_dead_letter_replayed_after_the_fix_is_processed_once(live: DatabaseMa
     assert versions(live, company) == {company: 1}
     assert queue(live) == {"pending": 0, "dead": 0, "outbox": 0}
     assert counters(live)["company.created"] == (1, 2, 1)
+
+
+def test_a_handler_that_needs_order_gets_its_companys_events_in_order(live: DatabaseManager) -> None:
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def record(ctx: HandlerContext) -> None:
+        time.sleep(
+            0.01 * (hash(ctx.event.entity_id) % 5)
+        )  # uneven handlers: an unordered bus would interleave
+        with lock:
+            seen.append(str(ctx.event.entity_id))
+
+    handler = Handler("ordered", lambda e: e.type == "employee.created", record, ordered=True)
+    company = make_company(live)
+    ids = []
+    for _ in range(12):
+        with live.session(actor="user:1") as session:  # twelve commits, in this order
+            ids.append(str(crud_sql.employees.create(session, data=employee_data(company)).id))
+    workers = [Worker(live, handlers=(handler,)) for _ in range(3)]
+    threads = [threading.Thread(target=w.run_until_idle, kwargs={"timeout_s": 60}) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == ids
