@@ -289,6 +289,15 @@ class Listener:
             self._conn.close()
 
 
+def wake(engine: Engine) -> None:
+    """Wake the workers listening on this engine's schema, as a write to the outbox would."""
+    with engine.connect() as conn:
+        conn.execute(
+            text("SELECT pg_notify(:channel, current_schema() || '.event_outbox')"), {"channel": CHANNEL}
+        )
+        conn.commit()
+
+
 @contextmanager
 def listening(engine: Engine) -> Iterator[Listener]:
     listener = Listener(engine)

@@ -275,6 +275,13 @@ class FirestoreDocumentStore(StoreWrites, AggregateMethods):
             len(self.indexes.indexes),
         )
 
+    def watch(self, collection: str, on_change: Callable[[], None]) -> Callable[[], None]:
+        """Call ``on_change`` (from the client's own thread) whenever documents of ``collection``
+        change, through a snapshot listener; answers the function that stops listening."""
+        with errors(f"Listening to {collection}"):
+            listener = self.client.collection(collection).on_snapshot(lambda *_: on_change())
+        return listener.unsubscribe
+
     def close(self) -> None:
         with errors("Closing the Firestore client"):
             self.client.close()  # type: ignore[no-untyped-call]

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from backend.config import Settings
 from backend.database import DatabaseManager, queue_sql
+from backend.database.routing import DOCUMENT_OUTBOX
 from backend.service.events.bus import Bus, Delivery, open_bus
 from backend.service.events.handlers import HANDLERS, Handler, HandlerContext, handlers_for, needs_order
 from backend.service.events.relay import Relay
@@ -109,14 +110,24 @@ class Worker:
             return self.bus.seconds_until_next(session)
 
     def run(self) -> None:
-        """Until ``stop()``: work, then sleep until a NOTIFY, the next retry, or the document poll."""
-        with queue_sql.listening(self.manager.engine) as listener:
-            while not self.stopping.is_set():
-                if self.step():
-                    continue
-                due = self._wait_s()
-                wait = self.settings.event_document_poll_s if due is None else due
-                listener.wait(min(wait, self.settings.event_document_poll_s))
+        """Until ``stop()``: work, then sleep until a NOTIFY, the next retry, or the document poll.
+
+        Where the document store can watch a collection (Firestore's snapshot listeners), a change
+        of its outbox wakes the worker at once, by a NOTIFY like the relational outbox's."""
+        engine = self.manager.engine
+        watch = getattr(self.manager.documents, "watch", None)
+        unwatch = watch(DOCUMENT_OUTBOX, lambda: queue_sql.wake(engine)) if watch is not None else None
+        try:
+            with queue_sql.listening(engine) as listener:
+                while not self.stopping.is_set():
+                    if self.step():
+                        continue
+                    due = self._wait_s()
+                    wait = self.settings.event_document_poll_s if due is None else due
+                    listener.wait(min(wait, self.settings.event_document_poll_s))
+        finally:
+            if unwatch is not None:
+                unwatch()
 
     def run_until_idle(self, *, timeout_s: float = 600) -> None:
         """Work until both outboxes and the bus hold nothing pending (retries waited for)."""

@@ -230,3 +230,25 @@ def test_a_handler_that_needs_order_gets_its_companys_events_in_order(live: Data
     for thread in threads:
         thread.join()
     assert seen == ids
+
+
+def test_a_firestore_outbox_wakes_the_worker_through_its_snapshot_listener(
+    live: DatabaseManager, document_backend: str
+) -> None:
+    if document_backend == "local":
+        pytest.skip("the embedded document store has no snapshot listeners: its outbox is polled")
+    worker = Worker(live)
+    worker.settings = worker.settings.model_copy(update={"event_document_poll_s": 600.0})  # no polling
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        time.sleep(1.0)  # the worker is waiting now, its listener attached
+        crud.consultations.create(live.documents, data=consultation_data(company_id=5), actor="user:1")
+        deadline = time.monotonic() + 30
+        while counters(live).get("survey.created") != (1, 0, 0):
+            assert time.monotonic() < deadline, "the worker never woke for the document outbox"
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+    assert versions(live, 5) == {5: 1}
