@@ -76,9 +76,11 @@ def enqueue(
         rows = [
             {**e.to_row(), "ordering_key": e.company_id if ordered is not None and ordered(e) else None}
             for e in events
-        ]
-        statement = pg_insert(EventQueue).values(rows)
-        session.connection().execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+        ]  # executemany of one compiled statement: a multi-row VALUES would be compiled anew each time
+        session.connection().execute(_ENQUEUE, rows)
+
+
+_ENQUEUE = pg_insert(EventQueue).on_conflict_do_nothing(index_elements=["id"])
 
 
 def claim(session: Session, *, limit: int, visibility_s: float) -> list[Claimed]:
@@ -244,12 +246,12 @@ def data_versions(session: Session, companies: Iterable[int]) -> dict[int, int]:
     return found
 
 
-def count(session: Session, event_type: str, outcome: str) -> None:
-    """Add one to the ``outcome`` (handled, retried, dead) counter of ``event_type``."""
+def count(session: Session, event_type: str, outcome: str, *, by: int = 1) -> None:
+    """Add ``by`` to the ``outcome`` (handled, retried, dead) counter of ``event_type``."""
     column = EventCounter.__table__.c[outcome]
-    statement = pg_insert(EventCounter).values(type=event_type, **{outcome: 1})
+    statement = pg_insert(EventCounter).values(type=event_type, **{outcome: by})
     statement = statement.on_conflict_do_update(
-        index_elements=["type"], set_={outcome: column + 1, "last_at": func.now()}
+        index_elements=["type"], set_={outcome: column + by, "last_at": func.now()}
     )
     session.connection().execute(statement)
 

@@ -14,6 +14,7 @@ import logging
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from backend.config import Settings
@@ -55,25 +56,49 @@ class Worker:
 
     def process(self, delivery: Delivery) -> str:
         """Handle one delivery; answers its outcome."""
-        event = delivery.event
-        if delivery.attempt > self.settings.event_max_attempts:  # a worker died on it each time
-            return self._fail(delivery, delivery.last_error or "the worker died on every attempt")
-        beat = _Heartbeat(self.bus, delivery, self.settings.event_visibility_s / 3)
-        try:
-            with beat, self.manager.session(actor=f"worker:{event.type}") as session:
-                ctx = HandlerContext(session=session, store=self.manager.documents, event=event)
-                for handler in handlers_for(event, self.handlers):
-                    handler.run(ctx)
-                queue_sql.count(session, event.type, "handled")
-                self.bus.settle(delivery, session=session)
-        except queue_sql.LeaseLost as exc:
-            log.warning("%s", exc)
-            return self._outcome(delivery, "lost")
-        except Exception as exc:  # any handler failure: retried, then a dead letter
-            log.warning("event %s (%s) attempt %d failed: %s", event.id, event.type, delivery.attempt, exc)
-            return self._fail(delivery, f"{type(exc).__name__}: {exc}")
-        self.bus.settled(delivery)
-        return self._outcome(delivery, "handled")
+        return self.process_all([delivery])[0]
+
+    def process_all(self, deliveries: list[Delivery]) -> list[str]:
+        """Handle deliveries in one transaction, each in a savepoint of its own: a failing handler
+        rolls back its event's effects only. Answers each delivery's outcome, in order."""
+        outcomes: dict[int, str] = {}
+        failed: dict[int, str] = {}
+        handled: list[int] = []
+        store = self.manager.documents
+        beat = _Heartbeat(self.bus, deliveries, self.settings.event_visibility_s / 3)
+        with beat, self.manager.session(actor="worker") as session:
+            for n, delivery in enumerate(deliveries):
+                event = delivery.event
+                if delivery.attempt > self.settings.event_max_attempts:  # a worker died on it each time
+                    failed[n] = delivery.last_error or "the worker died on every attempt"
+                    continue
+                try:
+                    with session.begin_nested():
+                        ctx = HandlerContext(session=session, store=store, event=event)
+                        for handler in handlers_for(event, self.handlers):
+                            handler.run(ctx)
+                        self.bus.settle(delivery, session=session)
+                except queue_sql.LeaseLost as exc:
+                    log.warning("%s", exc)
+                    outcomes[n] = "lost"
+                except Exception as exc:  # any handler failure: retried, then a dead letter
+                    log.warning(
+                        "event %s (%s) attempt %d failed: %s", event.id, event.type, delivery.attempt, exc
+                    )
+                    failed[n] = f"{type(exc).__name__}: {exc}"
+                else:
+                    handled.append(n)
+            for event_type, count in Counter(deliveries[n].event.type for n in handled).items():
+                queue_sql.count(session, event_type, "handled", by=count)
+        for n in handled:
+            self.bus.settled(deliveries[n])
+            outcomes[n] = self._outcome(deliveries[n], "handled")
+        for n, error in failed.items():
+            outcomes[n] = self._fail(deliveries[n], error)
+        for n, outcome in outcomes.items():
+            if outcome == "lost":
+                self._outcome(deliveries[n], "lost")
+        return [outcomes[n] for n in range(len(deliveries))]
 
     def _fail(self, delivery: Delivery, error: str) -> str:
         with self.manager.session() as session:
@@ -98,11 +123,9 @@ class Worker:
     def step(self) -> int:
         """Relay both outboxes, then handle what the bus delivers now; answers how much happened."""
         done = self.relay.drain()
-        for delivery in self.bus.receive(max_events=CLAIM):
-            if self.stopping.is_set():
-                break  # unclaimed-in-effect: its lease runs out and another worker takes it
-            self.process(delivery)
-            done += 1
+        if not self.stopping.is_set() and (deliveries := self.bus.receive(max_events=CLAIM)):
+            self.process_all(deliveries)
+            done += len(deliveries)
         return done
 
     def _wait_s(self) -> float | None:
@@ -148,20 +171,20 @@ class Worker:
 
 
 class _Heartbeat:
-    """Extends a delivery's lease every ``every_s`` while the block runs."""
+    """Extends the deliveries' leases every ``every_s`` while the block runs."""
 
-    def __init__(self, bus: Bus, delivery: Delivery, every_s: float) -> None:
-        self._bus, self._delivery, self._every = bus, delivery, every_s
+    def __init__(self, bus: Bus, deliveries: list[Delivery], every_s: float) -> None:
+        self._bus, self._deliveries, self._every = bus, deliveries, every_s
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True, name="event-heartbeat")
 
     def _beat(self) -> None:
         while not self._done.wait(self._every):
-            try:
-                if not self._bus.extend(self._delivery):
-                    return
-            except Exception as exc:  # a missed beat only risks a redelivery, which the ledger absorbs
-                log.warning("could not extend the lease of event %s: %s", self._delivery.event.id, exc)
+            for delivery in self._deliveries:
+                try:
+                    self._bus.extend(delivery)
+                except Exception as exc:  # a missed beat only risks a redelivery, which the ledger absorbs
+                    log.warning("could not extend the lease of event %s: %s", delivery.event.id, exc)
 
     def __enter__(self) -> _Heartbeat:
         self._thread.start()
