@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, exists, func, or_, select, text, update
+from sqlalchemy import Engine, Integer, Uuid, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -135,6 +136,23 @@ def acknowledge(session: Session, event_id: uuid.UUID, attempt: int) -> None:
     result = session.connection().execute(delete(EventQueue).where(_current(event_id, attempt)))
     if result.rowcount != 1:
         raise LeaseLost(f"event {event_id} was claimed again after attempt {attempt}'s lease ran out")
+
+
+def acknowledge_all(session: Session, held: Sequence[tuple[uuid.UUID, int]]) -> None:
+    """``acknowledge`` for many (event id, attempt) pairs in one statement; LeaseLost (and nothing
+    removed, once the caller rolls back) when any of them is no longer held."""
+    if not held:
+        return
+    table: Any = EventQueue.__table__
+    ids = bindparam("ids", [i for i, _ in held], type_=ARRAY(Uuid()))
+    attempts = bindparam("attempts", [a for _, a in held], type_=ARRAY(Integer()))
+    pairs = select(func.unnest(ids).label("id"), func.unnest(attempts).label("attempts")).subquery()
+    statement = delete(table).where(table.c.id == pairs.c.id, table.c.attempts == pairs.c.attempts)
+    removed = session.connection().execute(statement).rowcount
+    if removed != len(held):
+        raise LeaseLost(
+            f"{len(held) - removed} of {len(held)} events were claimed again after their lease ran out"
+        )
 
 
 def retry_later(session: Session, event_id: uuid.UUID, attempt: int, *, delay_s: float, error: str) -> bool:

@@ -52,6 +52,10 @@ class Bus(Protocol):
         """Acknowledge inside the handlers' transaction, where the adapter can (PostgreSQL)."""
         ...
 
+    def settle_all(self, deliveries: Sequence[Delivery], *, session: Session) -> None:
+        """``settle`` for many at once (one statement on PostgreSQL)."""
+        ...
+
     def settled(self, delivery: Delivery) -> None:
         """After that transaction committed: acknowledge, where the adapter could not before."""
         ...
@@ -99,6 +103,9 @@ class PostgresBus:
 
     def settle(self, delivery: Delivery, *, session: Session) -> None:
         queue_sql.acknowledge(session, delivery.event.id, delivery.attempt)
+
+    def settle_all(self, deliveries: Sequence[Delivery], *, session: Session) -> None:
+        queue_sql.acknowledge_all(session, [(d.event.id, d.attempt) for d in deliveries])
 
     def settled(self, delivery: Delivery) -> None:
         return None

@@ -114,6 +114,9 @@ class PubSubBus:
     def settle(self, delivery: Delivery, *, session: Session) -> None:
         return None  # Pub/Sub cannot take part in the handlers' transaction: see ``settled``
 
+    def settle_all(self, deliveries: Sequence[Delivery], *, session: Session) -> None:
+        return None  # as settle: acknowledged once the transaction committed (settled)
+
     def settled(self, delivery: Delivery) -> None:
         """Acknowledge after the handlers' commit; a failure only means a redelivery."""
         try:
