@@ -49,6 +49,10 @@ def _not_blank(value: str) -> str:
 
 
 def _utc(value: datetime) -> datetime:
+    # A bound on the year keeps every stored time showable in Tokyo time (9999-12-31 in UTC is
+    # year 10000 there, which Python cannot represent) and catches typing slips such as 20240.
+    if not 1900 <= value.year <= 2200:
+        raise ValueError(f"has the year {value.year}; give a time between the years 1900 and 2200")
     return value.astimezone(UTC)
 
 

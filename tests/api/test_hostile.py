@@ -119,6 +119,10 @@ CASES: dict[str, tuple[Case, int, str | None]] = {
     "timestamp without an offset": (
         lambda w: send("PATCH", _row(w, "treatments"), {"started_at": "2024-04-01T09:00:00"}),
         422, "started_at"),
+    "a survey answered in the year 9999": (
+        lambda w: send("POST", "/api/v1/surveys", {**_new_row("surveys", w, "own"),
+                                                   "answered_at": "9999-12-31T23:00:00+00:00"}),
+        422, "answered_at"),
     "period that is not a month": (
         lambda w: get("/api/v1/financial-statements?period_from=2024-13"), 422, "period_from"),
 }  # fmt: skip
