@@ -151,6 +151,7 @@ def load(
 def run(args: argparse.Namespace, tmp: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WELLNESS_")}
     env["WELLNESS_DATA_DIR"] = str(tmp / "data")
+    env["WELLNESS_EMBEDDED_WORKER"] = os.environ.get("WELLNESS_EMBEDDED_WORKER", "true")  # compare: =false
     schema = None
     if args.url:
         schema = f"bench_{secrets.token_hex(4)}"
