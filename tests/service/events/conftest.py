@@ -5,11 +5,13 @@ topics and subscriptions on the emulator), with the sessions the bus's calls tak
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from sqlalchemy import text
 from backend.config import Settings
 from backend.database import DatabaseManager, queue_sql
 from backend.database.documents import DocumentStore
+from backend.database.documents.local import LocalDocumentStore
 from backend.database.events import Event
 from backend.database.migration import upgrade
 from backend.database.postgres import create_db_engine
@@ -195,3 +198,29 @@ def bus_backend(request: pytest.FixtureRequest) -> str:
 def bus(bus_backend: str, make_bus: Callable[..., BusUnderTest]) -> BusUnderTest:
     """The bus of the test's adapter, on a fresh peer."""
     return make_bus(bus_backend)
+
+
+@pytest.fixture
+def live_local(live_settings: Settings, tmp_path: Path) -> Iterator[DatabaseManager]:
+    """``live`` with an embedded document store in a file, so that worker processes share it."""
+    settings = live_settings.model_copy(update={"data_dir": tmp_path})
+    DatabaseManager.reset()
+    mgr = DatabaseManager()
+    mgr.configure(settings, documents=LocalDocumentStore(settings.documents_path))
+    with mgr.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    yield mgr
+    mgr.documents.close()
+    DatabaseManager.reset()
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The environment of a worker process on the live schema and the file store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WELLNESS_")}
+    return env | {
+        "WELLNESS_DATABASE_URL": str(settings.database_url),
+        "WELLNESS_DATABASE_SCHEMA": str(settings.database_schema),
+        "WELLNESS_DATA_DIR": str(settings.data_dir),
+        "WELLNESS_LOG_LEVEL": "warning",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
+    }

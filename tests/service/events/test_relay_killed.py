@@ -7,41 +7,21 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import text
-
-from backend.config import Settings
 from backend.database import DatabaseManager, crud, queue_sql
-from backend.database.documents.local import LocalDocumentStore
 from backend.database.routing import DOCUMENT_OUTBOX
 from backend.service.events.worker import Worker
 from tests.database.document_factories import consultation_data
-from tests.service.events.conftest import TABLES
-from tests.service.events.test_two_workers import worker_env
+from tests.service.events.conftest import worker_env
 
 SCRIPT = Path(__file__).with_name("stuck_relay.py")
 
 
-@pytest.fixture
-def manager(live_settings: Settings, tmp_path: Path) -> Iterator[DatabaseManager]:
-    settings = live_settings.model_copy(update={"data_dir": tmp_path})
-    DatabaseManager.reset()
-    mgr = DatabaseManager()
-    mgr.configure(settings, documents=LocalDocumentStore(settings.documents_path))
-    with mgr.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-    yield mgr
-    mgr.documents.close()
-    DatabaseManager.reset()
-
-
-def test_a_relay_killed_between_publish_and_removal_gives_one_effect(manager: DatabaseManager) -> None:
-    crud.consultations.create(manager.documents, data=consultation_data(company_id=7), actor="user:1")
+def test_a_relay_killed_between_publish_and_removal_gives_one_effect(live_local: DatabaseManager) -> None:
+    crud.consultations.create(live_local.documents, data=consultation_data(company_id=7), actor="user:1")
     proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT)], env=worker_env(manager.settings), stdout=subprocess.PIPE, text=True
+        [sys.executable, str(SCRIPT)], env=worker_env(live_local.settings), stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None
@@ -51,16 +31,16 @@ def test_a_relay_killed_between_publish_and_removal_gives_one_effect(manager: Da
     finally:
         if proc.poll() is None:
             proc.kill()
-    with manager.session() as session:
+    with live_local.session() as session:
         assert queue_sql.queue_sizes(session)["pending"] == 1  # the bus has it
-    assert manager.documents.count(DOCUMENT_OUTBOX) == 1  # and so does the outbox, still
-    worker = Worker(manager)
+    assert live_local.documents.count(DOCUMENT_OUTBOX) == 1  # and so does the outbox, still
+    worker = Worker(live_local)
     [delivery] = worker.bus.receive(max_events=10)
     assert worker.process(delivery) == "handled"  # handled before the next relay pass publishes it again
     worker.run_until_idle(timeout_s=60)
-    with manager.session() as session:
+    with live_local.session() as session:
         assert queue_sql.data_versions(session, [7]) == {7: 1}
         assert queue_sql.queue_sizes(session) == {"pending": 0, "dead": 0}
         [counter] = queue_sql.counters(session)
-    assert manager.documents.count(DOCUMENT_OUTBOX) == 0
+    assert live_local.documents.count(DOCUMENT_OUTBOX) == 0
     assert (counter.type, counter.handled) == ("survey.created", 2)  # delivered twice, effect once

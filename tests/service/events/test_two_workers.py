@@ -2,59 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from backend.config import Settings
 from backend.database import DatabaseManager, crud_sql, queue_sql
-from backend.database.documents.local import LocalDocumentStore
 from backend.database.models_sql import ProcessedEvent
 from tests.database.factories import company_data, employee_data
-from tests.service.events.conftest import TABLES
+from tests.service.events.conftest import worker_env
 
 EVENTS = 1_000
 
 
-@pytest.fixture
-def manager(live_settings: Settings, tmp_path: Path) -> Iterator[DatabaseManager]:
-    settings = live_settings.model_copy(update={"data_dir": tmp_path})
-    DatabaseManager.reset()
-    mgr = DatabaseManager()
-    mgr.configure(settings, documents=LocalDocumentStore(settings.documents_path))
-    with mgr.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-    yield mgr
-    mgr.documents.close()
-    DatabaseManager.reset()
-
-
-def worker_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WELLNESS_")}
-    return env | {
-        "WELLNESS_DATABASE_URL": str(settings.database_url),
-        "WELLNESS_DATABASE_SCHEMA": str(settings.database_schema),
-        "WELLNESS_DATA_DIR": str(settings.data_dir),
-        "WELLNESS_LOG_LEVEL": "warning",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
-    }
-
-
-def test_two_worker_processes_take_every_effect_exactly_once(manager: DatabaseManager) -> None:
-    with manager.session(actor="user:1") as session:
+def test_two_worker_processes_take_every_effect_exactly_once(live_local: DatabaseManager) -> None:
+    with live_local.session(actor="user:1") as session:
         company = crud_sql.companies.create(session, data=company_data()).id
     for start in range(0, EVENTS - 1, 100):  # 999 employees in ten transactions: 1,000 events in all
-        with manager.session(actor="user:1") as session:
+        with live_local.session(actor="user:1") as session:
             for _ in range(min(100, EVENTS - 1 - start)):
                 crud_sql.employees.create(session, data=employee_data(company))
     command = [sys.executable, "-m", "backend.cli", "worker", "--until-idle", "--timeout", "240"]
-    env = worker_env(manager.settings)
-    logs = [manager.settings.data_dir / f"worker-{n}.log" for n in (1, 2)]
+    env = worker_env(live_local.settings)
+    logs = [live_local.settings.data_dir / f"worker-{n}.log" for n in (1, 2)]
     workers = []
     for log in logs:
         with log.open("w") as out:
@@ -66,7 +36,7 @@ def test_two_worker_processes_take_every_effect_exactly_once(manager: DatabaseMa
     handled = [sum(line.startswith("handled") for line in out.splitlines()) for out in outputs]
     assert sum(handled) == EVENTS
     assert min(handled) > 0, f"one worker handled everything: {handled}"  # they really shared the work
-    with manager.session() as session:
+    with live_local.session() as session:
         assert queue_sql.data_versions(session, [company]) == {company: EVENTS}
         assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == EVENTS
         assert queue_sql.queue_sizes(session) == {"pending": 0, "dead": 0}

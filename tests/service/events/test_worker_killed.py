@@ -7,38 +7,18 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import text
-
-from backend.config import Settings
 from backend.database import DatabaseManager, crud_sql, queue_sql
-from backend.database.documents.local import LocalDocumentStore
 from backend.service.events.worker import Worker
 from tests.database.factories import company_data
-from tests.service.events.conftest import TABLES
 
 SCRIPT = Path(__file__).with_name("slow_worker.py")
 
 
-@pytest.fixture
-def manager(live_settings: Settings, tmp_path: Path) -> Iterator[DatabaseManager]:
-    settings = live_settings.model_copy(update={"data_dir": tmp_path})
-    DatabaseManager.reset()
-    mgr = DatabaseManager()
-    mgr.configure(settings, documents=LocalDocumentStore(settings.documents_path))
-    with mgr.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-    yield mgr
-    mgr.documents.close()
-    DatabaseManager.reset()
-
-
-def test_an_event_whose_worker_was_killed_is_handled_once_by_another(manager: DatabaseManager) -> None:
-    settings = manager.settings
-    with manager.session() as session:
+def test_an_event_whose_worker_was_killed_is_handled_once_by_another(live_local: DatabaseManager) -> None:
+    settings = live_local.settings
+    with live_local.session() as session:
         company = crud_sql.companies.create(session, data=company_data()).id
     env = {k: v for k, v in os.environ.items() if not k.startswith("WELLNESS_")}
     env |= {
@@ -56,15 +36,15 @@ def test_an_event_whose_worker_was_killed_is_handled_once_by_another(manager: Da
         assert proc.stdout is not None
         line = proc.stdout.readline()  # blocks until the handler has written (not committed) its effect
         assert line.strip() == "in-handler", proc.stderr.read() if proc.stderr else ""
-        with manager.session() as session:
+        with live_local.session() as session:
             assert queue_sql.data_versions(session, [company]) == {company: 0}  # not committed
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()
-    Worker(manager).run_until_idle(timeout_s=60)  # waits out the dead worker's lease
-    with manager.session() as session:
+    Worker(live_local).run_until_idle(timeout_s=60)  # waits out the dead worker's lease
+    with live_local.session() as session:
         assert queue_sql.data_versions(session, [company]) == {company: 1}
         assert queue_sql.queue_sizes(session) == {"pending": 0, "dead": 0}
         [counter] = queue_sql.counters(session)
