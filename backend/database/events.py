@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,6 @@ from backend.database import audit
 from backend.database.documents.paths import child_path
 from backend.database.documents.port import DocumentStore, Transaction, WriteBatch
 from backend.database.models_sql import (
-    AuditLog,
     Base,
     Company,
     CompanyAccess,
@@ -139,18 +138,27 @@ def new_event(
     )
 
 
-def import_event(session: Session, table: str, *, companies: set[int], counts: Mapping[str, int]) -> Event:
-    """One event for a whole import into ``table`` (never one per row), with its counts."""
-    ordered = sorted(companies)
+def import_event(
+    session: Session | None,
+    table: str,
+    *,
+    companies: Iterable[int],
+    counts: Mapping[str, int],
+    actor: str | None = None,
+    entity_id: str | None = None,
+) -> Event:
+    """One event for a whole import into ``table`` (never one per row), with its counts; the actor
+    is the session's unless given (a document import has no SQL write of its own to take it from)."""
+    ordered = sorted(set(companies))
     payload: dict[str, Any] = dict(counts)
     if len(ordered) > 1:
         payload["company_ids"] = ordered
     return new_event(
         table,
         "imported",
-        entity_id=None,
+        entity_id=entity_id,
         company_id=ordered[0] if len(ordered) == 1 else None,
-        actor=audit.actor_of(session),
+        actor=actor if actor is not None else audit.actor_of(session) if session else audit.SYSTEM_ACTOR,
         payload=payload,
     )
 
@@ -191,7 +199,7 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     actor = audit.actor_of(session)
     for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objects:
-            if not isinstance(obj, _EVENTFUL) or isinstance(obj, AuditLog):
+            if not isinstance(obj, _EVENTFUL):
                 continue
             if action == "update" and not audit.changed_fields(obj):
                 continue

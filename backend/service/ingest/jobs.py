@@ -120,21 +120,14 @@ def _write_batch(
     crud.ingest_jobs.set_in(batch, job_id, progress)
     if progress.written == progress.rows and (progress.inserted or progress.updated):
         # one event for the whole import, committed with its last rows
-        companies = sorted(
-            {c for c in [job.company_id, *(getattr(m, "company_id", None) for _, m in rows)] if c}
-        )
-        event = events.new_event(
+        counts = {"rows": progress.rows, "inserted": progress.inserted, "updated": progress.updated}
+        event = events.import_event(
+            None,
             repo.collection,
-            "imported",
-            entity_id=job_id,
-            company_id=companies[0] if len(companies) == 1 else None,
+            companies=companies,
+            counts=counts,
             actor=ctx.viewer.actor,
-            payload={
-                "rows": progress.rows,
-                "inserted": progress.inserted,
-                "updated": progress.updated,
-                **({"company_ids": companies} if len(companies) > 1 else {}),
-            },
+            entity_id=job_id,
         )
         events.emit_in(batch, event)
     batch.commit()
