@@ -98,7 +98,7 @@ class DocumentRepository(Generic[ModelT]):
         actor: str = SYSTEM_ACTOR,
     ) -> tuple[str, ModelT]:
         """Store a new document (a random id unless ``doc_id`` is given); Conflict if that id is taken."""
-        model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
+        model = self._coerce(data)
         given = doc_id is not None
         doc_id = doc_id if doc_id is not None else new_id()
         batch = store.batch()
@@ -213,10 +213,7 @@ class DocumentRepository(Generic[ModelT]):
         its event too, unless ``emit`` is False (a bulk import emits one event for all its rows).
         ``validated``: ``data`` is a model of this collection its caller has just validated (an
         import), so it is not validated again."""
-        if validated and type(data) is self.model:
-            model: ModelT = data
-        else:
-            model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
+        model = data if validated and type(data) is self.model else self._coerce(data)
         batch.set(child_path(self.collection, doc_id), model.model_dump())
         if emit:
             self._emit(batch, "written", doc_id, model, actor)
@@ -232,7 +229,7 @@ class DocumentRepository(Generic[ModelT]):
     ) -> ModelT:
         """Add the new document ``doc_id`` (validated), and its event, to ``batch``: its commit fails
         whole with Conflict when the document exists by then."""
-        model = self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
+        model = self._coerce(data)
         batch.create(child_path(self.collection, doc_id), model.model_dump())
         self._emit(batch, self.created, doc_id, model, actor)
         return model
@@ -314,6 +311,10 @@ class DocumentRepository(Generic[ModelT]):
             self.collection, action, entity_id=doc_id, company_id=company_id, actor=actor
         )
         events.emit_in(writes, event)
+
+    def _coerce(self, data: ModelT | Mapping[str, Any]) -> ModelT:
+        """``data`` (this model, another model or a mapping) validated as this collection's model."""
+        return self._validate(data.model_dump() if isinstance(data, BaseModel) else data)
 
     def _validate(self, data: Mapping[str, Any]) -> ModelT:
         try:
