@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/events.py [--events 20000] [--url postgresql+psycopg://...]
 
-Project path: events committed to the relational outbox (batches of 500, as a busy API would), then
-relayed, claimed, handled by a no-op handler (with its ledger row, counter and acknowledgement in
-one transaction) by ``Worker`` processes. Raw baseline: rows committed to a plain table in the same
-batches, consumed by a loop of ``SELECT … FOR UPDATE SKIP LOCKED LIMIT 10`` + ``DELETE`` + COMMIT
-doing the same no-op work. Each runs with one and with two worker processes, producers and workers
-at the same time. Prints throughput (events from the first commit to the last handled, per second),
-the ratio project / raw (target >= 0.3) and p50/p99 latency from commit to handler.
+Project path: events committed to the relational outbox (batches of 500, as a busy API would),
+then relayed, claimed, handled by a no-op handler (its counter, acknowledgement and the next claim
+in one transaction) by ``Worker.run`` in worker processes, the production loop. Raw baseline: rows
+committed to a plain table in the same batches, consumed by a loop of ``SELECT … FOR UPDATE SKIP
+LOCKED LIMIT 10`` + ``DELETE`` + COMMIT doing the same no-op work. Both claim 10 at a time. Each
+runs with one and with two worker processes, producers and workers at the same time. Prints
+throughput (events from the first commit to the last handled, per second), the ratio project / raw
+(target >= 0.3) and p50/p99 latency from commit to handler.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import multiprocessing as mp
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -58,20 +60,27 @@ def _project_worker(settings: Settings, total: int, done: Any, results: Any) -> 
     manager = DatabaseManager()
     manager.configure(settings)
     seen: list[float] = []
+    last = [0.0]
 
     def noop(ctx: HandlerContext) -> None:
         seen.append(time.time() - ctx.event.payload["t"])
 
     def handled(delivery: Delivery, outcome: str) -> None:
         if outcome == "handled":
+            last[0] = time.time()
             with done.get_lock():
                 done.value += 1
 
     worker = Worker(manager, handlers=(Handler("bench_noop", lambda e: True, noop),), on_outcome=handled)
-    while done.value < total:
-        if not worker.step():
-            time.sleep(0.002)
-    results.put((seen, time.time()))
+
+    def stop_when_done() -> None:
+        while done.value < total:
+            time.sleep(0.005)
+        worker.stop()
+
+    threading.Thread(target=stop_when_done, daemon=True).start()
+    worker.run()  # the production loop: NOTIFY wake-ups, the outboxes relayed when notified
+    results.put((seen, last[0]))
     manager.close()
 
 
@@ -100,6 +109,7 @@ def _project_reset(manager: DatabaseManager) -> None:
 
 def _raw_worker(dsn: str, total: int, done: Any, results: Any) -> None:
     seen: list[float] = []
+    last = 0.0
     with psycopg.connect(dsn) as conn:
         while done.value < total:
             with conn.transaction():
@@ -111,11 +121,12 @@ def _raw_worker(dsn: str, total: int, done: Any, results: Any) -> None:
                     seen += [now - committed for _, committed in rows]
                     conn.execute("DELETE FROM bench_raw_queue WHERE id = ANY(%s)", ([r[0] for r in rows],))
             if rows:
+                last = time.time()
                 with done.get_lock():
                     done.value += len(rows)
             else:
                 time.sleep(0.002)
-    results.put((seen, time.time()))
+    results.put((seen, last))
 
 
 def _raw_produce(dsn: str, total: int) -> float:

@@ -98,6 +98,20 @@ class PubSubBus:
         self._found_nothing = not deliveries
         return deliveries
 
+    def publish_outbox(self, session: Session, *, limit: int) -> int | None:
+        return None  # the relay reads the outbox and publishes what it read
+
+    def receive_in(self, session: Session, *, max_events: int) -> list[Delivery] | None:
+        return None  # a pull cannot be part of a PostgreSQL transaction
+
+    def release(self, deliveries: Sequence[Delivery]) -> None:
+        """Nack: an ack deadline of 0 makes Pub/Sub deliver the messages again now."""
+        for delivery in deliveries:
+            try:
+                self._deadline(delivery, 0)
+            except WellnessError as exc:  # the deadline runs out by itself
+                log.warning("event %s not given back, it comes again later: %s", delivery.event.id, exc)
+
     def seconds_until_next(self, session: Session) -> float | None:
         """None after a pull that found nothing (the server does not tell when a retry is due)."""
         return None if self._found_nothing else POLL_S

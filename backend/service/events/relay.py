@@ -25,8 +25,12 @@ class Relay:
         return moved
 
     def relational(self) -> int:
-        """One batch of the PostgreSQL outbox: taken, published and removed in one transaction."""
+        """One batch of the PostgreSQL outbox: taken, published and removed in one transaction (by
+        the bus itself where it lives in the same database)."""
         with self._manager.session() as session:
+            moved = self._bus.publish_outbox(session, limit=BATCH)
+            if moved is not None:
+                return moved
             events = queue_sql.take_outbox(session, limit=BATCH)
             if events:
                 self._bus.publish(events, session=session)

@@ -15,7 +15,8 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
@@ -53,6 +54,11 @@ class Worker:
         self.handlers = handlers
         self.on_outcome = on_outcome
         self.stopping = threading.Event()
+        self._heartbeat = _Heartbeat(self.bus, self.settings.event_visibility_s / 3)
+        self._ahead: list[Delivery] = []  # claimed in the transaction that settled the last claim
+        self._listener: queue_sql.Listener | None = None  # while ``run`` listens
+        self._relay_more = True  # the last relay pass moved events: more may be waiting
+        self._relay_at = 0.0  # when the outboxes are looked at without a wake-up (monotonic)
 
     # --- one event -------------------------------------------------------------------------------
 
@@ -67,8 +73,7 @@ class Worker:
         nothing fails: a few round trips for the whole claim). When anything fails, that
         transaction rolls back whole and the events run again one savepoint each, so a failing
         handler rolls back its own event only."""
-        beat = _Heartbeat(self.bus, deliveries, self.settings.event_visibility_s / 3)
-        with beat:
+        with self._heartbeat.holding(deliveries):
             runnable = [d for d in deliveries if d.attempt <= self.settings.event_max_attempts]
             if len(runnable) == len(deliveries) and len(deliveries) > 1:
                 try:
@@ -84,6 +89,8 @@ class Worker:
             return self._one_by_one(deliveries)
 
     def _all_at_once(self, deliveries: list[Delivery]) -> None:
+        """The claim's handlers, settlement and counters in one transaction, which also claims the
+        next events (on the PostgreSQL bus): one commit per claim where a busy worker would need two."""
         store = self.manager.documents
         with self.manager.session(actor="worker") as session:
             for delivery in deliveries:
@@ -92,6 +99,8 @@ class Worker:
                     handler.run(ctx)
             self.bus.settle_all(deliveries, session=session)
             self._count_handled(session, deliveries)
+            ahead = None if self.stopping.is_set() else self.bus.receive_in(session, max_events=CLAIM)
+        self._ahead = ahead or []  # held only now that the transaction committed
 
     def _one_by_one(self, deliveries: list[Delivery]) -> list[str]:
         outcomes: dict[int, str] = {}
@@ -159,12 +168,37 @@ class Worker:
     # --- loops -----------------------------------------------------------------------------------
 
     def step(self) -> int:
-        """Relay both outboxes, then handle what the bus delivers now; answers how much happened."""
-        done = self.relay.drain()
-        if not self.stopping.is_set() and (deliveries := self.bus.receive(max_events=CLAIM)):
+        """Relay the outboxes where they may hold events, then handle what the bus delivers now
+        (first the events claimed ahead); answers how much happened."""
+        done = self._relay()
+        if self.stopping.is_set():
+            return done
+        deliveries, self._ahead = self._ahead or self.bus.receive(max_events=CLAIM), []
+        if deliveries:
             self.process_all(deliveries)
             done += len(deliveries)
         return done
+
+    def _relay(self) -> int:
+        """One pass over both outboxes. Stepped by hand, every step looks; in ``run``, a step looks
+        after a NOTIFY from the relational outbox (or the document store's watch), while the last
+        pass still moved events, and once every document poll interval (the embedded document store
+        cannot notify), so a busy worker does not spend a round trip per claim on empty outboxes."""
+        now = time.monotonic()
+        if self._listener is not None:
+            notified = "event_outbox" in self._listener.poll()
+            if not (notified or self._relay_more or now >= self._relay_at):
+                return 0
+        self._relay_at = now + self.settings.event_document_poll_s
+        moved = self.relay.relational() + self.relay.documents()
+        self._relay_more = moved > 0
+        return moved
+
+    def _give_back(self) -> None:
+        """Events claimed ahead and not handled go back on the bus at once (not after their lease)."""
+        ahead, self._ahead = self._ahead, []
+        if ahead:
+            self.bus.release(ahead)
 
     def _wait_s(self) -> float | None:
         with self.manager.session() as session:
@@ -180,6 +214,7 @@ class Worker:
         unwatch = watch(DOCUMENT_OUTBOX, lambda: queue_sql.wake(engine)) if watch is not None else None
         try:
             with queue_sql.listening(engine) as listener:
+                self._listener, self._relay_more = listener, True
                 while not self.stopping.is_set():
                     if self.step():
                         continue
@@ -187,21 +222,26 @@ class Worker:
                     wait = self.settings.event_document_poll_s if due is None else due
                     listener.wait(min(wait, self.settings.event_document_poll_s))
         finally:
+            self._listener = None
+            self._give_back()
             if unwatch is not None:
                 unwatch()
 
     def run_until_idle(self, *, timeout_s: float = 600) -> None:
         """Work until both outboxes and the bus hold nothing pending (retries waited for)."""
         deadline = time.monotonic() + timeout_s
-        while not self.stopping.is_set():
-            if self.step():
-                continue
-            due = self._wait_s()
-            if due is None and self.relay.drain() == 0:
-                return
-            if time.monotonic() + (due or 0) > deadline:
-                raise TimeoutError(f"events still pending after {timeout_s:.0f} s")
-            time.sleep(min(due or 0.05, 1.0))
+        try:
+            while not self.stopping.is_set():
+                if self.step():
+                    continue
+                due = self._wait_s()
+                if due is None and self.relay.drain() == 0:
+                    return
+                if time.monotonic() + (due or 0) > deadline:
+                    raise TimeoutError(f"events still pending after {timeout_s:.0f} s")
+                time.sleep(min(due or 0.05, 1.0))
+        finally:
+            self._give_back()
 
     def stop(self) -> None:
         """Finish the event in hand, then return from ``run``."""
@@ -209,25 +249,38 @@ class Worker:
 
 
 class _Heartbeat:
-    """Extends the deliveries' leases every ``every_s`` while the block runs."""
+    """Extends the leases of the deliveries in hand every ``every_s``, from one thread per worker
+    that lives while the worker is busy (it ends at the first beat that finds nothing held)."""
 
-    def __init__(self, bus: Bus, deliveries: list[Delivery], every_s: float) -> None:
-        self._bus, self._deliveries, self._every = bus, deliveries, every_s
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True, name="event-heartbeat")
+    def __init__(self, bus: Bus, every_s: float) -> None:
+        self._bus, self._every = bus, every_s
+        self._lock = threading.Lock()
+        self._held: list[Delivery] = []
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def holding(self, deliveries: list[Delivery]) -> Iterator[None]:
+        with self._lock:
+            self._held = deliveries
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._beat, daemon=True, name="event-heartbeat")
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held = []
 
     def _beat(self) -> None:
-        while not self._done.wait(self._every):
-            for delivery in self._deliveries:
+        while True:
+            time.sleep(self._every)
+            with self._lock:
+                held = self._held
+                if not held:
+                    self._thread = None  # decided under the lock: ``holding`` starts a new one
+                    return
+            for delivery in held:
                 try:
                     self._bus.extend(delivery)
                 except Exception as exc:  # a missed beat only risks a redelivery, which the ledger absorbs
                     log.warning("could not extend the lease of event %s: %s", delivery.event.id, exc)
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
-        self._thread.join()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from backend.database import queue_sql
+from sqlalchemy import text
+
+from backend.database import events, queue_sql
 from tests.service.events.conftest import BusUnderTest, make_event
 
 
@@ -32,3 +34,33 @@ def test_a_retried_event_comes_back_with_its_last_error(make_bus: Callable[..., 
     bus.retry(delivery, delay_s=0, error="RuntimeError: once")
     [again] = bus.receive(within_s=5)
     assert (again.attempt, again.last_error) == (2, "RuntimeError: once")
+
+
+def test_the_relay_moves_the_relational_outbox_in_the_server_in_order(
+    make_bus: Callable[..., BusUnderTest],
+) -> None:
+    bus = make_bus("postgres")
+    sent = [make_event() for _ in range(5)]
+    with bus.manager.session() as session:
+        events.emit(session, *sent)
+    with bus.manager.session() as session:
+        assert queue_sql.move_outbox(session, limit=3) == 3
+        assert queue_sql.move_outbox(session, limit=3) == 2
+        assert queue_sql.outbox_size(session) == 0
+        queued = session.execute(text("SELECT id FROM event_queue ORDER BY seq")).scalars().all()
+    assert queued == [e.id for e in sent]  # publication order kept
+    got = bus.receive(within_s=5, want=5)
+    assert sorted((d.event for d in got), key=lambda e: e.occurred_at) == sent
+
+
+def test_a_listener_reports_the_tables_notified_without_waiting(
+    make_bus: Callable[..., BusUnderTest],
+) -> None:
+    bus = make_bus("postgres")
+    with queue_sql.listening(bus.manager.engine) as listener:
+        assert listener.poll() == set()
+        with bus.manager.session() as session:
+            events.emit(session, make_event())
+        assert listener.wait(5)
+        assert listener.poll() == {"event_outbox"}  # what the wait woke for is not lost
+        assert listener.poll() == set()

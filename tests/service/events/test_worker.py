@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from backend.database import DatabaseManager, crud, crud_sql, events, queue_sql
 from backend.database.routing import DOCUMENT_OUTBOX
@@ -252,3 +253,50 @@ def test_a_firestore_outbox_wakes_the_worker_through_its_snapshot_listener(
         worker.stop()
         thread.join(timeout=30)
     assert versions(live, 5) == {5: 1}
+
+
+def _emit(manager: DatabaseManager, n: int) -> None:
+    with manager.session(actor="user:1") as session:
+        made = [events.new_event("companies", "updated", company_id=7, actor="t") for _ in range(n)]
+        events.emit(session, *made)
+
+
+def test_a_busy_worker_claims_its_next_events_with_the_last_ones_settlement(live: DatabaseManager) -> None:
+    _emit(live, 25)
+    worker = Worker(live, handlers=(Handler("noop", lambda e: True, lambda ctx: None),))
+    worker.relay.drain()
+    assert worker.step() == 10  # handled 10 and, in the same transaction, leased the next 10
+    with live.session() as session:
+        assert queue_sql.in_flight(session)[0] == 10
+        assert queue_sql.queue_sizes(session)["pending"] == 15
+    assert worker.step() == 10  # the 10 claimed ahead
+    worker.run_until_idle(timeout_s=60)
+    assert queue(live) == {"pending": 0, "dead": 0, "outbox": 0}
+    assert counters(live)["company.updated"] == (25, 0, 0)
+
+
+def test_a_stopping_worker_gives_back_what_it_claimed_ahead(live: DatabaseManager) -> None:
+    _emit(live, 25)
+    worker = Worker(live, handlers=(Handler("noop", lambda e: True, lambda ctx: None),))
+    worker.on_outcome = lambda delivery, outcome: worker.stop()  # stop after the first claim
+    worker.run()
+    with live.session() as session:
+        assert queue_sql.in_flight(session)[0] == 0  # not held until a lease runs out
+        assert queue_sql.queue_sizes(session)["pending"] == 15
+        claimed = queue_sql.claim(session, limit=20, visibility_s=30)
+    assert len(claimed) == 15
+    assert {c.attempt for c in claimed} == {1}  # the give-back counted no attempt
+
+
+def test_the_worker_transaction_does_not_wait_for_its_wal_flush(live: DatabaseManager) -> None:
+    """Its effects, ledger rows and acknowledgement are lost together in a crash, and redone."""
+    _emit(live, 2)
+    worker = Worker(live, handlers=(Handler("noop", lambda e: True, lambda ctx: None),))
+    worker.relay.drain()
+    deliveries = worker.bus.receive(max_events=2)
+    with live.session() as session:
+        assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+        worker.bus.settle_all(deliveries, session=session)
+        assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
+    with live.session() as session:
+        assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "on"  # that transaction only
