@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import queue
 import sys
 import tempfile
 import threading
@@ -155,7 +156,13 @@ def _run(
         p.start()
     time.sleep(2.0)  # let the workers connect before the clock starts
     first = produce()
-    outcomes = [results.get(timeout=1800) for _ in procs]
+    outcomes = []
+    while len(outcomes) < len(procs):
+        try:
+            outcomes.append(results.get(timeout=1.0))
+        except queue.Empty:
+            if any(p.exitcode not in (None, 0) for p in procs):
+                sys.exit("a worker process failed (its traceback is above)")
     for p in procs:
         p.join()
     latencies = sorted(x for seen, _ in outcomes for x in seen)

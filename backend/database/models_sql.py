@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -279,7 +280,9 @@ class EventQueue(_EventFields, Base):
 
     __tablename__ = "event_queue"
 
-    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)  # publication order
+    # Publication order (unique by its identity; no index: only the ordered claims compare it, on
+    # ix_event_queue_ordered, and each index costs every insert and every claim's update)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity())
     # Events with the same key are delivered one at a time, in ``seq`` order (the company of events
     # whose handlers need order; None: no order).
     ordering_key: Mapped[int | None] = mapped_column(BigInteger)
@@ -293,7 +296,12 @@ class EventQueue(_EventFields, Base):
 
     __table_args__ = (
         Index("ix_event_queue_pending", "visible_at", postgresql_where="status = 'pending'"),
-        Index("ix_event_queue_ordered", "ordering_key", "seq", postgresql_where="status = 'pending'"),
+        Index(
+            "ix_event_queue_ordered",
+            "ordering_key",
+            "seq",
+            postgresql_where="status = 'pending' AND ordering_key IS NOT NULL",
+        ),
         CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
     )
 
@@ -319,11 +327,16 @@ class CompanyDataVersion(Base):
 
 
 class EventCounter(Base):
-    """Per event type: how many were handled, retried and buried (the admin view)."""
+    """Per event type: how many were handled, retried and buried (the admin view).
+
+    Each type's counts are spread over shards (the counting connection's backend pid modulo
+    ``COUNTER_SHARDS``) and summed when read: workers count in their own transactions, and one row
+    per type would make every worker wait for the others' commits."""
 
     __tablename__ = "event_counters"
 
     type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="0")
     handled: Mapped[int] = mapped_column(BigInteger, server_default="0")
     retried: Mapped[int] = mapped_column(BigInteger, server_default="0")
     dead: Mapped[int] = mapped_column(BigInteger, server_default="0")

@@ -33,6 +33,8 @@ from backend.database.models_sql import (
 
 CHANNEL = "wellness_events"  # the NOTIFY channel of the migration's triggers
 _EVENT_COLUMNS = [c for c in EventOutbox.__table__.c if c.key != "seq"]
+COUNTER_SHARDS = 16
+_SHARD = f"mod(pg_backend_pid(), {COUNTER_SHARDS})"  # this connection's shard of its types' counters
 
 
 class LeaseLost(RuntimeError):
@@ -59,13 +61,14 @@ def move_outbox(session: Session, *, limit: int, ordered: Callable[[Event], bool
     without a trip through Python. Answers how many moved. With ``ordered``, the moved events are
     read back to give those it picks their company as ordering key, in the same transaction."""
     with _driver(session).cursor(row_factory=dict_row) as cursor:
-        returned = _EVENT_NAMES if ordered is not None else "id"
+        returned = f"RETURNING {_EVENT_NAMES}" if ordered is not None else ""
         cursor.execute(_MOVE.format(limit=int(limit), returned=returned), prepare=False)
+        if ordered is None:
+            return int(cursor.rowcount)
         rows = cursor.fetchall()
-        if ordered is not None:
-            keyed = [e for e in map(Event.from_row, rows) if ordered(e)]
-            for company, ids in _by_company(keyed).items():
-                cursor.execute(_SET_ORDERING_KEY, (company, ids))
+        keyed = [e for e in map(Event.from_row, rows) if ordered(e)]
+        for company, ids in _by_company(keyed).items():
+            cursor.execute(_SET_ORDERING_KEY, (company, ids))
     return len(rows)
 
 
@@ -86,7 +89,7 @@ WITH moved AS (
 INSERT INTO event_queue ({_EVENT_NAMES})
 SELECT {_EVENT_NAMES} FROM moved ORDER BY seq
 ON CONFLICT (id) DO NOTHING
-RETURNING {{returned}}"""  # noqa: S608 (constants and one formatted number only)
+{{returned}}"""  # noqa: S608 (constants and one formatted number only)
 _SET_ORDERING_KEY = "UPDATE event_queue SET ordering_key = %s WHERE id = ANY(%s)"
 
 
@@ -185,34 +188,52 @@ def acknowledge(session: Session, event_id: uuid.UUID, attempt: int) -> None:
         raise LeaseLost(f"event {event_id} was claimed again after attempt {attempt}'s lease ran out")
 
 
-def acknowledge_all(session: Session, held: Sequence[tuple[uuid.UUID, int]], *, durable: bool = True) -> None:
+def acknowledge_all(
+    session: Session, held: Sequence[tuple[uuid.UUID, int]], *, durable: bool = True, counted: bool = False
+) -> None:
     """``acknowledge`` for many (event id, attempt) pairs in one statement; LeaseLost (and nothing
     removed, once the caller rolls back) when any of them is no longer held.
 
     ``durable=False``: the transaction commits without waiting for the WAL flush. Only for a
     transaction that may be lost whole in a server crash because everything in it is redone: the
     worker's, whose effects, ledger rows and acknowledgement then go together and the event is
-    delivered again."""
+    delivered again. ``counted``: the same statement adds the events to their types' ``handled``
+    counters, as ``count`` would."""
     if not held:
         return
     held_ids, attempts = [i for i, _ in held], [a for _, a in held]
-    statement = _ACKNOWLEDGE_LAZILY if not durable else _ACKNOWLEDGE
-    removed = _driver(session).execute(statement, (held_ids, attempts), prepare=False).rowcount
+    statement = _ACKNOWLEDGE[durable, counted]
+    removed = _driver(session).execute(statement, (held_ids, attempts), prepare=False).fetchone()[0]
     if removed != len(held):
         raise LeaseLost(
             f"{len(held) - removed} of {len(held)} events were claimed again after their lease ran out"
         )
 
 
-_ACKNOWLEDGE = """
-DELETE FROM event_queue q USING unnest(%s::uuid[], %s::int[]) AS held(id, attempts)
-WHERE q.id = held.id AND q.attempts = held.attempts"""
-# The same, and the transaction's commit does not wait for its WAL flush (set by the statement, in
-# the same round trip; synchronous_commit is read at commit time).
-_ACKNOWLEDGE_LAZILY = """
-WITH lazily AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
-DELETE FROM event_queue q USING unnest(%s::uuid[], %s::int[]) AS held(id, attempts), lazily
-WHERE q.id = held.id AND q.attempts = held.attempts"""
+def _acknowledge_statement(*, durable: bool, counted: bool) -> str:
+    # Not durable: the statement sets synchronous_commit for its transaction (it is read at commit
+    # time), in the same round trip. Counted: a second data-modifying CTE adds to the counters.
+    setting = "SELECT set_config('synchronous_commit', 'off', true)"
+    lazily = "" if durable else f"lazily AS MATERIALIZED ({setting}),"
+    count = f""", counted AS (
+        INSERT INTO event_counters (type, shard, handled)
+        SELECT type, {_SHARD}, count(*) FROM acked GROUP BY type
+        ON CONFLICT (type, shard)
+        DO UPDATE SET handled = event_counters.handled + EXCLUDED.handled, last_at = now())"""  # noqa: S608
+    return f"""
+    WITH {lazily} acked AS (
+        DELETE FROM event_queue q
+        USING unnest(%s::uuid[], %s::int[]) AS held(id, attempts) {"" if durable else ", lazily"}
+        WHERE q.id = held.id AND q.attempts = held.attempts
+        RETURNING q.type) {count if counted else ""}
+    SELECT count(*) FROM acked"""  # noqa: S608 (constants only)
+
+
+_ACKNOWLEDGE = {
+    (durable, counted): _acknowledge_statement(durable=durable, counted=counted)
+    for durable in (True, False)
+    for counted in (True, False)
+}
 
 
 def _pairs(held: Sequence[tuple[uuid.UUID, int]]) -> Any:
@@ -352,7 +373,8 @@ def count(session: Session, event_type: str, outcome: str, *, by: int = 1) -> No
 
 
 _COUNT = {
-    outcome: f"""INSERT INTO event_counters (type, {outcome}) VALUES (%s, %s) ON CONFLICT (type)
+    outcome: f"""INSERT INTO event_counters (type, shard, {outcome}) VALUES (%s, {_SHARD}, %s)
+        ON CONFLICT (type, shard)
         DO UPDATE SET {outcome} = event_counters.{outcome} + EXCLUDED.{outcome}, last_at = now()"""  # noqa: S608
     for outcome in ("handled", "retried", "dead")
 }
@@ -360,7 +382,19 @@ assert all(outcome in EventCounter.__table__.c for outcome in _COUNT)
 
 
 def counters(session: Session) -> list[Any]:
-    query = select(EventCounter).order_by(EventCounter.type)
+    """Per event type (its shards summed): type, handled, retried, dead, last_at."""
+    c = EventCounter.__table__.c
+    query = (
+        select(
+            c.type,
+            func.sum(c.handled).label("handled"),
+            func.sum(c.retried).label("retried"),
+            func.sum(c.dead).label("dead"),
+            func.max(c.last_at).label("last_at"),
+        )
+        .group_by(c.type)
+        .order_by(c.type)
+    )
     return list(session.connection().execute(query).all())
 
 

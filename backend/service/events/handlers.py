@@ -73,7 +73,10 @@ def handlers_for(event: Event, handlers: tuple[Handler, ...] = HANDLERS) -> list
     return [h for h in handlers if h.wants(event)]
 
 
-def needs_order(handlers: tuple[Handler, ...]) -> Callable[[Event], bool]:
-    """Whether an event has a handler that needs its company's events in order."""
+def needs_order(handlers: tuple[Handler, ...]) -> Callable[[Event], bool] | None:
+    """Whether an event has a handler that needs its company's events in order; None when no
+    handler needs order (the queue then orders nothing)."""
     ordered = [h for h in handlers if h.ordered]
+    if not ordered:
+        return None
     return lambda event: event.company_id is not None and any(h.wants(event) for h in ordered)

@@ -50,6 +50,7 @@ class PubSubBus:
     """Publishes to ``pubsub_topic``, pulls from ``pubsub_subscription`` (created by ``setup``)."""
 
     name = "pubsub"
+    counts_settled = False
 
     def __init__(self, settings: Settings) -> None:
         self.names = resources.Names.of(settings)

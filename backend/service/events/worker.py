@@ -98,7 +98,8 @@ class Worker:
                 for handler in handlers_for(delivery.event, self.handlers):
                     handler.run(ctx)
             self.bus.settle_all(deliveries, session=session)
-            self._count_handled(session, deliveries)
+            if not self.bus.counts_settled:
+                self._count_handled(session, deliveries)
             ahead = None if self.stopping.is_set() else self.bus.receive_in(session, max_events=CLAIM)
         self._ahead = ahead or []  # held only now that the transaction committed
 

@@ -64,3 +64,30 @@ def test_a_listener_reports_the_tables_notified_without_waiting(
         assert listener.wait(5)
         assert listener.poll() == {"event_outbox"}  # what the wait woke for is not lost
         assert listener.poll() == set()
+
+
+def test_workers_count_the_same_type_without_waiting_for_each_other(
+    make_bus: Callable[..., BusUnderTest],
+) -> None:
+    """Counts go to the counting connection's shard: one open transaction's count does not hold up
+    another connection's (a single row per type made workers wait for each other's commits)."""
+    manager = make_bus("postgres").manager
+    sessions = []
+    shards: set[int] = set()
+    while len(shards) < 2:  # two connections whose backend pids fall into different shards
+        session = manager.open_session()
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        if pid % queue_sql.COUNTER_SHARDS in shards:
+            manager.end_session(session)
+            continue
+        shards.add(pid % queue_sql.COUNTER_SHARDS)
+        sessions.append(session)
+    first, second = sessions
+    queue_sql.count(first, "survey.created", "handled", by=2)  # not committed yet: its row stays locked
+    second.execute(text("SET LOCAL lock_timeout = '2s'"))
+    queue_sql.count(second, "survey.created", "handled", by=3)  # would time out on a shared row
+    manager.end_session(second)
+    manager.end_session(first)
+    with manager.session() as session:
+        [counter] = queue_sql.counters(session)
+    assert (counter.type, counter.handled, counter.retried, counter.dead) == ("survey.created", 5, 0, 0)

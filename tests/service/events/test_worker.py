@@ -257,7 +257,10 @@ def test_a_firestore_outbox_wakes_the_worker_through_its_snapshot_listener(
 
 def _emit(manager: DatabaseManager, n: int) -> None:
     with manager.session(actor="user:1") as session:
-        made = [events.new_event("companies", "updated", company_id=7, actor="t") for _ in range(n)]
+        made = [
+            events.new_event("companies", "updated", entity_id=None, company_id=7, actor="t")
+            for _ in range(n)
+        ]
         events.emit(session, *made)
 
 
