@@ -72,10 +72,12 @@ def copy_validated(
     rows: Sequence[Mapping[str, Any]],
     row_numbers: Sequence[int],
     emit: bool = True,
+    record: bool = True,
 ) -> int:
     """COPY rows their Create schema has already validated (``columns`` of each), in one savepoint
     with one audit entry and one event (``<table>.imported``; ``emit=False`` when the caller emits
-    one for a larger import); a database refusal names the row by its number in ``row_numbers``."""
+    one for a larger import, ``record=False`` when it also writes the audit entry for all of its
+    calls); a database refusal names the row by its number in ``row_numbers``."""
     if not rows:
         return 0
     table = model.__table__
@@ -89,13 +91,14 @@ def copy_validated(
             with cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row((values(row),) if single else values(row))
-            audit.record(
-                session,
-                action="bulk_create",
-                table=table_name,
-                entity_id=None,
-                changes={"rows": len(rows), "fields": list(columns)},
-            )
+            if record:
+                audit.record(
+                    session,
+                    action="bulk_create",
+                    table=table_name,
+                    entity_id=None,
+                    changes={"rows": len(rows), "fields": list(columns)},
+                )
             if emit:
                 events.emit(
                     session,

@@ -219,6 +219,12 @@ class DocumentRepository(Generic[ModelT]):
             self._emit(batch, "written", doc_id, model, actor)
         return model
 
+    def set_dumped_in(self, batch: WriteBatch, doc_id: str, data: Mapping[str, Any]) -> None:
+        """Add the whole document ``doc_id`` to ``batch`` without an event: ``data`` is the
+        ``model_dump()`` of a model of this collection its caller has validated (an import that
+        keeps its validated rows as data, not models, until it writes them)."""
+        batch.set(child_path(self.collection, doc_id), dict(data))
+
     def create_in(
         self,
         batch: WriteBatch,

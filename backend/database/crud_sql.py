@@ -189,10 +189,16 @@ class Repository(Generic[M]):
         return found
 
     def update_many(
-        self, session: Session, changes: Sequence[tuple[int, Mapping[str, Any]]], *, emit: bool = True
+        self,
+        session: Session,
+        changes: Sequence[tuple[int, Mapping[str, Any]]],
+        *,
+        emit: bool = True,
+        record: bool = True,
     ) -> int:
         """Set columns of many rows by id (values already validated), with one audit entry and one
-        event (``emit=False`` when the caller emits one for a larger import)."""
+        event (``emit=False`` when the caller emits one for a larger import, ``record=False`` when it
+        also writes the audit entry for all of its calls)."""
         if not changes:
             return 0
         table = self.model.__table__
@@ -208,14 +214,15 @@ class Repository(Generic[M]):
                         .values({name: bindparam(name) for name in names})
                     )
                     session.connection().execute(statement, params)
-                fields = sorted({name for names in groups for name in names})
-                audit.record(
-                    session,
-                    action="bulk_update",
-                    table=self.table,
-                    entity_id=None,
-                    changes={"rows": len(changes), "fields": fields},
-                )
+                if record:
+                    fields = sorted({name for names in groups for name in names})
+                    audit.record(
+                        session,
+                        action="bulk_update",
+                        table=self.table,
+                        entity_id=None,
+                        changes={"rows": len(changes), "fields": fields},
+                    )
                 if emit:
                     companies = self.companies_of_ids(session, [entity_id for entity_id, _ in changes])
                     event = events.import_event(

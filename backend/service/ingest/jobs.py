@@ -10,11 +10,10 @@ uploaded again; document ids come from the natural key, so nothing is ever writt
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import BinaryIO
-
-from pydantic import BaseModel
+from itertools import islice
+from typing import Any, BinaryIO
 
 from backend.database import audit, crud, events
 from backend.database.documents.port import MAX_BATCH_WRITES
@@ -26,29 +25,33 @@ from backend.service.ingest.targets import DocumentTarget
 
 BATCH_ROWS = MAX_BATCH_WRITES - 2  # two writes of each batch are the job's progress and (last) the event
 Progress = Callable[[int, int], None]  # (rows written so far, rows in all)
+Document = tuple[str, dict[str, Any]]  # (document id, the model_dump() of its validated model)
 
 
 def write(
     ctx: Context,
     target: DocumentTarget,
     dataset: str,
-    valid: Sequence[tuple[int, BaseModel]],
+    documents: Iterable[Document],
     *,
+    rows: int,
+    companies: Sequence[int],
     source: BinaryIO | bytes,
     filename: str | None = None,
     company_id: int | None,
     progress: Progress | None = None,
 ) -> tuple[str, Counts]:
-    """Write every validated row; answers the job id and the counts of this run."""
+    """Write every validated document, ``(id, data)`` in file order (``rows`` of them, of ``companies``);
+    answers the job id and the counts of this run."""
     store, repo = ctx.store, target.repo
     digest = _sha256(source)
     job_id = job_id_for(digest, dataset, company_id)
     job = crud.ingest_jobs.find(store, job_id)
     now = datetime.now(UTC)
-    if job is None or job.status == "done" or job.rows != len(valid):
+    if job is None or job.status == "done" or job.rows != rows:
         job = IngestJob(
             dataset=dataset, company_id=company_id, filename=filename[:200] if filename else None,
-            sha256=digest, status="running", rows=len(valid), written=0, inserted=0, updated=0,
+            sha256=digest, status="running", rows=rows, written=0, inserted=0, updated=0,
             unchanged=0, created_by=ctx.viewer.user_id, created_at=now, updated_at=now,
         )  # fmt: skip
     else:  # resume an import that stopped: its first ``written`` rows are stored
@@ -58,15 +61,15 @@ def write(
         action="import",
         table=repo.collection,
         entity_id=job_id,
-        changes={"rows": len(valid), "resumed_at_row": job.written},
+        changes={"rows": rows, "resumed_at_row": job.written},
     )
     crud.ingest_jobs.upsert(store, job_id, lambda _: job)
-    companies = sorted({getattr(model, "company_id", None) or 0 for _, model in valid} - {0})
+    pending: Iterator[Document] = islice(
+        documents, job.written, None
+    )  # a resumed job's first rows are stored
     try:
-        for start in range(job.written, len(valid), BATCH_ROWS):
-            job = _write_batch(
-                ctx, target, dataset, job_id, job, valid[start : start + BATCH_ROWS], companies=companies
-            )
+        while batch := list(islice(pending, BATCH_ROWS)):
+            job = _write_batch(ctx, target, job_id, job, batch, companies=companies)
             if progress is not None:
                 progress(job.written, job.rows)
     except WellnessError as exc:
@@ -85,29 +88,27 @@ def write(
 def _write_batch(
     ctx: Context,
     target: DocumentTarget,
-    dataset: str,
     job_id: str,
     job: IngestJob,
-    rows: Sequence[tuple[int, BaseModel]],
+    rows: Sequence[Document],
     *,
     companies: Sequence[int],
 ) -> IngestJob:
     """One atomic commit: the new and changed documents of ``rows``, the job's progress, and with the
     last rows the import's one event (when it changed anything)."""
     repo = target.repo
-    documents = [(target.document_id(dataset, model.model_dump()), model) for _, model in rows]
-    stored = repo.find_many(ctx.store, [doc_id for doc_id, _ in documents])
+    stored = repo.find_many(ctx.store, [doc_id for doc_id, _ in rows])
     inserted = updated = unchanged = 0
     batch = ctx.store.batch()
-    for (doc_id, model), before in zip(documents, stored, strict=True):
+    for (doc_id, data), before in zip(rows, stored, strict=True):
         if before is None:
             inserted += 1
-        elif before == model:
+        elif before.model_dump() == data:
             unchanged += 1
             continue
         else:
             updated += 1
-        repo.set_in(batch, doc_id, model, emit=False, validated=True)
+        repo.set_dumped_in(batch, doc_id, data)
     progress = job.model_copy(
         update={
             "written": job.written + len(rows),
