@@ -24,6 +24,13 @@ _WESTERN = re.compile(
     r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$",
     re.IGNORECASE,
 )
+# The forms most files use, read without the general parser (which gives the same values, and the
+# reasons when they are wrong): 2024-04 / 2024/4, 2024-04-01 / 2024/4/1, and that with 10:30[:15].
+_FAST_MONTH = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})")
+_FAST_DATE = re.compile(r"([0-9]{4})([-/])([0-9]{1,2})\2([0-9]{1,2})")
+_FAST_DATETIME = re.compile(
+    r"([0-9]{4})([-/])([0-9]{1,2})\2([0-9]{1,2})(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?"
+)
 _KANJI_SPACES = re.compile(r"\s*(年|月|日|時|分|秒)\s*")
 _KANJI = (("年", "-"), ("月度", "-"), ("月", "-"), ("日", " "), ("時", ":"), ("分", ":"), ("秒", ""))
 _COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})?$")  # 20240401, 202404 (common in exports)
@@ -139,8 +146,19 @@ def _not_text_kind(raw: object) -> None:
         raise ValueError(f"is {str(raw).upper()}, not a date")
 
 
+def _fast_date(raw: object) -> date | None:
+    if type(raw) is str and (m := _FAST_DATE.fullmatch(raw)) and MIN_YEAR <= (year := int(m[1])) <= MAX_YEAR:
+        try:
+            return date(year, int(m[3]), int(m[4]))
+        except ValueError:
+            return None  # the general parser says what is wrong
+    return None
+
+
 def parse_date(raw: object) -> date:
     """A calendar day; a time of day written with it is ignored."""
+    if (fast := _fast_date(raw)) is not None:
+        return fast
     _not_text_kind(raw)
     if isinstance(raw, datetime):
         return raw.date()
@@ -156,6 +174,13 @@ def parse_date(raw: object) -> date:
 
 def parse_month(raw: object) -> date:
     """A month, as the date of its first day: 2024-04, 2024/4, 2024年4月, 令和6年4月, 202404, or a 1st."""
+    if (
+        type(raw) is str
+        and (m := _FAST_MONTH.fullmatch(raw))
+        and MIN_YEAR <= (year := int(m[1])) <= MAX_YEAR
+        and 1 <= (month := int(m[2])) <= 12
+    ):
+        return date(year, month, 1)
     _not_text_kind(raw)
     if isinstance(raw, date | int | float):
         day = parse_date(raw)
@@ -170,6 +195,17 @@ def parse_month(raw: object) -> date:
 
 def parse_datetime(raw: object) -> datetime:
     """A moment; without a time zone it is Tokyo time, and a day alone is its midnight in Tokyo."""
+    if (
+        type(raw) is str
+        and (m := _FAST_DATETIME.fullmatch(raw))
+        and MIN_YEAR <= (year := int(m[1])) <= MAX_YEAR
+    ):
+        try:
+            if m[5] is None:
+                return datetime(year, int(m[3]), int(m[4]), tzinfo=TOKYO)
+            return datetime(year, int(m[3]), int(m[4]), int(m[5]), int(m[6]), int(m[7] or 0), tzinfo=TOKYO)
+        except ValueError:
+            pass  # the general parser says what is wrong
     _not_text_kind(raw)
     if isinstance(raw, datetime):
         return raw if raw.tzinfo is not None else raw.replace(tzinfo=TOKYO)

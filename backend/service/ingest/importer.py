@@ -93,11 +93,12 @@ def _chunks(ctx: Context, target: SqlTarget | DocumentTarget, stream: RowStream)
     """The stream's good rows a chunk at a time: rows of companies the viewer cannot see, and rows
     whose codes name nothing, are left out with their problems."""
     visible = _Visible(ctx, stream)
+    known: dict[Any, Any] = {}  # the codes resolved so far
     rows = iter(stream)
     while chunk := list(islice(rows, CHUNK_ROWS)):
         chunk = visible.rows(chunk)
         if target.resolve is not None:
-            chunk = target.resolve(ctx, chunk, stream.columns, stream.problems)
+            chunk = target.resolve(ctx, chunk, stream.columns, stream.problems, known)
         yield chunk
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from backend.errors import FieldProblem, ValidationFailed
@@ -34,6 +35,7 @@ class Parsed:
 
 
 Converter = Callable[[Cell], Any]
+_Column = tuple[int, str, bool, MappedColumn, Converter]  # index, field, required, the column, its parser
 
 
 def _converter(mapped: MappedColumn) -> Converter:
@@ -43,14 +45,14 @@ def _converter(mapped: MappedColumn) -> Converter:
         Kind.NOTE: v.parse_text,
         Kind.CODE: v.parse_code,
         Kind.ID: v.parse_id,
-        Kind.INT: lambda raw: v.parse_int(raw, negative=column.negative),
-        Kind.YEN: lambda raw: v.parse_yen(raw, negative=column.negative, scale=mapped.scale),
+        Kind.INT: partial(v.parse_int, negative=column.negative),  # partial: no frame of its own per cell
+        Kind.YEN: partial(v.parse_yen, negative=column.negative, scale=mapped.scale),
         Kind.SCORE: v.parse_score,
         Kind.DATE: v.parse_date,
         Kind.DATETIME: v.parse_datetime,
         Kind.MONTH: v.parse_month,
         Kind.BOOL: v.parse_bool,
-        Kind.CHOICE: lambda raw: v.parse_choice(raw, column.choices),
+        Kind.CHOICE: partial(v.parse_choice, choices=column.choices),
     }
     return kinds[column.kind]
 
@@ -96,7 +98,7 @@ class RowStream:
 
     def __iter__(self) -> Iterator[ParsedRow]:
         ds, columns, company_id = self.dataset, self.columns, self.company_id
-        converters = [(m, _converter(m)) for m in columns.columns]
+        converters = [(m.index, m.column.field, m.column.required, m, _converter(m)) for m in columns.columns]
         checker = _Duplicates(ds, columns)
         width = len(self.table.headers) if self.table.format != "xlsx" else None
         for number, cells in self.table.rows:
@@ -140,14 +142,15 @@ def parse_rows(dataset: str | Dataset, table: Table, *, company_id: int | None) 
 
 
 def _row(
-    number: int, cells: list[Cell], converters: list[tuple[MappedColumn, Converter]]
+    number: int, cells: list[Cell], converters: list[_Column]
 ) -> tuple[dict[str, Any], list[FieldProblem]]:
     values: dict[str, Any] = {}
     problems: list[FieldProblem] = []
-    for mapped, convert in converters:
-        raw = cells[mapped.index] if mapped.index < len(cells) else None
+    width = len(cells)
+    for index, field, required, mapped, convert in converters:
+        raw = cells[index] if index < width else None
         if raw is None or (type(raw) is str and not raw.strip()):  # v.is_empty, inlined: it runs per cell
-            if mapped.column.required:
+            if required:
                 problems.append(
                     FieldProblem(
                         field=mapped.header,
@@ -158,7 +161,7 @@ def _row(
                 )
             continue
         try:
-            values[mapped.column.field] = convert(raw)
+            values[field] = convert(raw)
         except ValueError as exc:
             problems.append(FieldProblem(field=mapped.header, reason=str(exc), row=number, value=raw))
     return values, problems

@@ -188,7 +188,10 @@ def _trimmed_headers(cells: list[Cell]) -> list[str]:
 def _data_rows(rows: Iterable[Row], limits: Limits) -> Iterator[Row]:
     count = 0
     for number, cells in rows:
-        if _is_blank(cells):
+        first = cells[0] if cells else None
+        if not (type(first) is str and first.strip()) and _is_blank(
+            cells
+        ):  # the first cell settles most rows
             continue
         count += 1
         if count > limits.max_rows:

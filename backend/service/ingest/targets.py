@@ -21,8 +21,9 @@ from backend.service.ingest.parsing import ParsedRow
 from backend.service.ingest.problems import Problems
 
 # Replaces the codes a file names (employee code, invoice number) by the ids they are stored under;
-# a row whose code names nothing gets a problem and is dropped.
-Resolve = Callable[[Context, list[ParsedRow], ColumnMap, Problems], list[ParsedRow]]
+# a row whose code names nothing gets a problem and is dropped. Called a chunk of rows at a time with
+# the same ``known`` (code → id, None for none), so each code is looked up once per import.
+Resolve = Callable[[Context, list[ParsedRow], ColumnMap, Problems, dict[Any, Any]], list[ParsedRow]]
 
 
 @dataclass(frozen=True)
@@ -48,22 +49,29 @@ class DocumentTarget:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _codes(rows: Iterable[ParsedRow], field: str) -> dict[int, set[str]]:
+def _codes(rows: Iterable[ParsedRow], field: str, known: dict[Any, Any]) -> dict[int, set[str]]:
     wanted: dict[int, set[str]] = {}
     for r in rows:
-        wanted.setdefault(r.values["company_id"], set()).add(r.values[field])
+        if (r.values["company_id"], r.values[field]) not in known:
+            wanted.setdefault(r.values["company_id"], set()).add(r.values[field])
     return wanted
 
 
 def employees_by_code(
-    ctx: Context, rows: list[ParsedRow], columns: ColumnMap, problems: Problems
+    ctx: Context,
+    rows: list[ParsedRow],
+    columns: ColumnMap,
+    problems: Problems,
+    known: dict[Any, Any] | None = None,
 ) -> list[ParsedRow]:
-    """``employee_code`` → ``employee_id``, within each row's company."""
-    known: dict[tuple[int, str], int] = {}
-    for company_id, codes in _codes(rows, "employee_code").items():
+    """``employee_code`` → ``employee_id``, within each row's company; ``known`` holds the codes
+    looked up for earlier chunks of the same file, and gets this chunk's."""
+    known = {} if known is None else known
+    for company_id, codes in _codes(rows, "employee_code", known).items():
         found = crud_sql.employees.rows_by_key(
             ctx.session, ("company_id", "employee_code"), [(company_id, code) for code in codes]
         )
+        known.update(dict.fromkeys(((company_id, code) for code in codes), None))
         known.update({key: row.id for key, row in found.items()})
     kept = []
     for r in rows:
@@ -81,11 +89,18 @@ def employees_by_code(
 
 
 def invoices_by_number(
-    ctx: Context, rows: list[ParsedRow], columns: ColumnMap, problems: Problems
+    ctx: Context,
+    rows: list[ParsedRow],
+    columns: ColumnMap,
+    problems: Problems,
+    known: dict[Any, Any] | None = None,
 ) -> list[ParsedRow]:
-    """``invoice_number`` → ``invoice_id`` (a file may give the id itself instead)."""
-    numbers = {r.values["invoice_number"] for r in rows if "invoice_number" in r.values}
-    found = crud_sql.invoices.rows_by_key(ctx.session, ("invoice_number",), [(n,) for n in numbers])
+    """``invoice_number`` → ``invoice_id`` (a file may give the id itself instead); ``known`` holds
+    the invoices looked up for earlier chunks of the same file, and gets this chunk's."""
+    found = {} if known is None else known
+    numbers = {(n,) for r in rows if (n := r.values.get("invoice_number")) is not None} - found.keys()
+    found.update(dict.fromkeys(numbers, None))
+    found.update(crud_sql.invoices.rows_by_key(ctx.session, ("invoice_number",), list(numbers)))
     kept = []
     for r in rows:
         values = dict(r.values)
