@@ -162,6 +162,12 @@ class Repository(Generic[M]):
         items = rows[:limit]
         return Page(items=items, next_after=items[-1].id if more else None)
 
+    def has_company_rows(self, session: Session, company_id: int) -> bool:
+        """Whether the table holds any row of the company (a table with a ``company_id`` column)."""
+        column = self.model.__table__.c.company_id
+        query = select(column).where(column == company_id).limit(1)
+        return session.connection().execute(query).first() is not None
+
     def rows_by_key(
         self, session: Session, key: tuple[str, ...], values: Iterable[tuple[Any, ...]]
     ) -> dict[tuple[Any, ...], Row[Any]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import IO, Any, BinaryIO
 
@@ -41,7 +41,8 @@ from backend.service.ingest.schemas import Counts, ImportReport
 from backend.service.ingest.targets import TARGETS, DocumentTarget, SqlTarget
 
 CHUNK_ROWS = 2_000  # rows parsed, validated and written together
-Validated = tuple[int, dict[str, Any], dict[str, Any]]  # (row number, the row's columns, the fields given)
+# (row number, the row's columns with defaults, the fields the file gave: a column it lacks is not updated)
+Validated = tuple[int, dict[str, Any], Iterable[str]]
 
 
 def import_file(
@@ -166,14 +167,14 @@ def _validated_sql(
     except TypeError:  # model or field validators: a model per row
         adapter = None
     if adapter is None:
-        valid = []
+        valid: list[Validated] = []
         for r in rows:
             try:
                 model = target.schema.model_validate(r.values)
             except ValidationError as exc:
                 _problems_of(exc, [r], columns, problems, indexed=False)
                 continue
-            valid.append((r.row, model.to_columns(), model.model_dump(include=model.model_fields_set)))
+            valid.append((r.row, model.to_columns(), model.model_fields_set))
         return valid
     good = rows
     try:
@@ -182,7 +183,7 @@ def _validated_sql(
         bad = _problems_of(exc, rows, columns, problems, indexed=True)
         good = [r for i, r in enumerate(rows) if i not in bad]
         out = adapter.validate_python([r.values for r in good])
-    return [(r.row, cols, {k: cols[k] for k in r.values}) for r, cols in zip(good, out, strict=True)]
+    return [(r.row, cols, r.values.keys()) for r, cols in zip(good, out, strict=True)]
 
 
 class _SqlWriter:
@@ -196,13 +197,17 @@ class _SqlWriter:
         self.fields: set[str] = set()
         self.companies: set[int] = set()
         self.invoices: set[int] = set()
+        self.had: dict[int, bool] = {}
 
     def write(self, valid: Sequence[Validated]) -> None:
         session, repo, key = self.session, self.repo, self.target.key
         self.rows += len(valid)
         if not valid:
             return
-        existing = repo.rows_by_key(session, key, [tuple(cols[k] for k in key) for _, cols, _ in valid])
+        wanted = [tuple(cols[k] for k in key) for _, cols, _ in valid]
+        if key[0] == "company_id":  # rows of a company the table had none of are new: not looked up
+            wanted = [w for w in wanted if self._had_rows(w[0])]
+        existing = repo.rows_by_key(session, key, wanted) if wanted else {}
         new: list[dict[str, Any]] = []
         numbers: list[int] = []
         changed: list[tuple[int, dict[str, Any]]] = []
@@ -212,9 +217,7 @@ class _SqlWriter:
                 new.append(cols)
                 numbers.append(number)
                 continue
-            difference = {
-                k: v for k, v in given.items() if getattr(stored, k) != v
-            }  # a column the file lacks stays
+            difference = {k: cols[k] for k in given if getattr(stored, k) != cols[k]}
             if difference:
                 changed.append((stored.id, difference))
             else:
@@ -235,6 +238,13 @@ class _SqlWriter:
                 self.companies.add(company)
             elif "invoice_id" in cols:
                 self.invoices.add(cols["invoice_id"])
+
+    def _had_rows(self, company_id: int) -> bool:
+        """Whether the table held rows of the company when the import began (asked before any row of
+        the company is written: a file never gives a key twice, so its own rows never clash)."""
+        if (had := self.had.get(company_id)) is None:
+            had = self.had[company_id] = self.repo.has_company_rows(self.session, company_id)
+        return had
 
     def finish(self) -> Counts:
         session, table = self.session, self.repo.table
