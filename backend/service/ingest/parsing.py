@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -215,7 +216,10 @@ class _Duplicates:
 
     def __init__(self, dataset: Dataset, columns: ColumnMap) -> None:
         self.dataset, self.columns = dataset, columns
-        self.seen: dict[Hashable, int] = {}
+        # per set of key fields: key values → the first row that gave them
+        self.seen: dict[tuple[str, ...], dict[Hashable, int]] = {}
+        self.getters: dict[tuple[str, ...], Callable[[dict[str, Any]], Hashable]] = {}
+        self.fixed = dataset.key if dataset.name not in ("surveys", "payments") else None
 
     def _fields(self, values: dict[str, Any]) -> tuple[str, ...]:
         if self.dataset.name == "surveys" and values.get("response_id"):
@@ -226,11 +230,15 @@ class _Duplicates:
         return self.dataset.key
 
     def check(self, number: int, values: dict[str, Any]) -> FieldProblem | None:
-        fields = self._fields(values)
-        if any(f not in values for f in fields):
+        fields = self.fixed or self._fields(values)
+        if (getter := self.getters.get(fields)) is None:
+            getter = self.getters[fields] = operator.itemgetter(*fields)
+            self.seen[fields] = {}
+        try:
+            key = getter(values)
+        except KeyError:
             return None  # a key cell is empty or wrong: that row already has its problem
-        key = (fields, *(values[f] for f in fields))
-        first = self.seen.setdefault(key, number)
+        first = self.seen[fields].setdefault(key, number)
         if first == number:
             return None
         shown = [f for f in fields if f != "company_id" or self.columns.mapped(f) is not None]

@@ -126,13 +126,6 @@ def _without_yen(text: str) -> str:
     return text.removesuffix("円").strip()
 
 
-def _plain_int(raw: object) -> int | None:
-    """The common case without the general parser: ASCII digits, maybe a minus and thousands commas."""
-    if type(raw) is str and _PLAIN_INT.fullmatch(raw):
-        return int(raw.replace(",", ""))
-    return None
-
-
 def _checked_int(value: int, negative: bool) -> int:
     if value < 0 and not negative:
         raise ValueError("is negative, and this column cannot be negative")
@@ -151,8 +144,11 @@ def _whole(value: Decimal, what: str) -> int:
 
 def parse_int(raw: object, *, negative: bool = False) -> int:
     """A whole number: 12, １２, 1,200, 12人; 12.0 from Excel is 12, but 1.5 is refused."""
-    if (plain := _plain_int(raw)) is not None:
-        return _checked_int(plain, negative)
+    if type(raw) is str and _PLAIN_INT.fullmatch(raw):  # the common case, inlined: it runs per cell
+        value = int(raw.replace(",", "") if "," in raw else raw)
+        if -MAX_AMOUNT <= value <= MAX_AMOUNT and (negative or value >= 0):
+            return value
+        return _checked_int(value, negative)  # raises the reason
     return _whole(_number(raw, negative=negative, units=_COUNT_UNITS), "write a whole number")
 
 
@@ -166,8 +162,11 @@ def parse_id(raw: object) -> int:
 
 def parse_yen(raw: object, *, negative: bool = False, scale: int = 1) -> int:
     """Yen as an exact integer: ¥1,234 / 1234円 / △1,234 / (1,234); ``scale`` 1000 for a 千円 column."""
-    if (plain := _plain_int(raw)) is not None:
-        return _checked_int(plain * scale, negative)
+    if type(raw) is str and _PLAIN_INT.fullmatch(raw):  # the common case, inlined: it runs per cell
+        value = int(raw.replace(",", "") if "," in raw else raw) * scale
+        if -MAX_AMOUNT <= value <= MAX_AMOUNT and (negative or value >= 0):
+            return value
+        return _checked_int(value, negative)  # raises the reason
     if negative and type(raw) is str and (m := _MINUS_INT.fullmatch(raw)):  # the common minus, fast
         return _checked_int(-int((m[1] or m[2]).replace(",", "")) * scale, negative)
     return _whole(_number(raw, negative=negative, yen=True) * scale, "amounts are whole yen")
