@@ -64,12 +64,15 @@ def write(
         changes={"rows": rows, "resumed_at_row": job.written},
     )
     crud.ingest_jobs.upsert(store, job_id, lambda _: job)
+    # Where the collection holds nothing of the import's companies, every document is new (the file
+    # gives each key once): the batches need not look their documents up.
+    fresh = job.written == 0 and not any(repo.list(store, company_id=c, limit=1).items for c in companies)
     pending: Iterator[Document] = islice(
         documents, job.written, None
     )  # a resumed job's first rows are stored
     try:
         while batch := list(islice(pending, BATCH_ROWS)):
-            job = _write_batch(ctx, target, job_id, job, batch, companies=companies)
+            job = _write_batch(ctx, target, job_id, job, batch, companies=companies, look_up=not fresh)
             if progress is not None:
                 progress(job.written, job.rows)
     except WellnessError as exc:
@@ -93,11 +96,12 @@ def _write_batch(
     rows: Sequence[Document],
     *,
     companies: Sequence[int],
+    look_up: bool = True,
 ) -> IngestJob:
     """One atomic commit: the new and changed documents of ``rows``, the job's progress, and with the
     last rows the import's one event (when it changed anything)."""
     repo = target.repo
-    stored = repo.find_many(ctx.store, [doc_id for doc_id, _ in rows])
+    stored = repo.find_many(ctx.store, [doc_id for doc_id, _ in rows]) if look_up else [None] * len(rows)
     inserted = updated = unchanged = 0
     batch = ctx.store.batch()
     for (doc_id, data), before in zip(rows, stored, strict=True):
