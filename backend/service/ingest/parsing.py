@@ -5,7 +5,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from backend.errors import FieldProblem, ValidationFailed
@@ -46,14 +45,14 @@ def _converter(mapped: MappedColumn) -> Converter:
         Kind.NOTE: v.parse_text,
         Kind.CODE: v.parse_code,
         Kind.ID: v.parse_id,
-        Kind.INT: partial(v.parse_int, negative=column.negative),  # partial: no frame of its own per cell
-        Kind.YEN: partial(v.parse_yen, negative=column.negative, scale=mapped.scale),
+        Kind.INT: v.int_parser(negative=column.negative),
+        Kind.YEN: v.yen_parser(negative=column.negative, scale=mapped.scale),
         Kind.SCORE: v.parse_score,
         Kind.DATE: v.parse_date,
         Kind.DATETIME: v.parse_datetime,
         Kind.MONTH: v.parse_month,
         Kind.BOOL: v.parse_bool,
-        Kind.CHOICE: partial(v.parse_choice, choices=column.choices),
+        Kind.CHOICE: v.choice_parser(column.choices),
     }
     return kinds[column.kind]
 
@@ -204,8 +203,11 @@ def _extra_cells(number: int, cells: int, width: int) -> FieldProblem:
     )
 
 
+_VAS_NAMES = tuple((name, name.removeprefix("vas_")) for name in VAS_FIELDS)
+
+
 def _with_vas(values: dict[str, Any]) -> dict[str, Any]:
-    vas = {name.removeprefix("vas_"): values.pop(name) for name in VAS_FIELDS if name in values}
+    vas = {short: values.pop(name) for name, short in _VAS_NAMES if name in values}
     if len(vas) == len(VAS_FIELDS):
         values["vas"] = vas
     return values

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -19,6 +19,8 @@ from backend.service.ingest.dates import parse_date, parse_datetime, parse_month
 __all__ = [
     "MAX_AMOUNT",
     "choice_key",
+    "choice_parser",
+    "int_parser",
     "is_empty",
     "parse_bool",
     "parse_choice",
@@ -32,6 +34,7 @@ __all__ = [
     "parse_score",
     "parse_text",
     "parse_yen",
+    "yen_parser",
 ]
 
 MAX_AMOUNT = 10**15  # the schemas' bound on yen; larger figures are typos or unit mistakes
@@ -152,6 +155,39 @@ def parse_int(raw: object, *, negative: bool = False) -> int:
     return _whole(_number(raw, negative=negative, units=_COUNT_UNITS), "write a whole number")
 
 
+def int_parser(*, negative: bool = False) -> Callable[[object], int]:
+    """``parse_int`` for one column, as a function of the cell alone (it runs per cell)."""
+    fast = _PLAIN_INT.fullmatch
+
+    def parse(raw: object) -> int:
+        if type(raw) is str and fast(raw):
+            value = int(raw.replace(",", "") if "," in raw else raw)
+            if -MAX_AMOUNT <= value <= MAX_AMOUNT and (negative or value >= 0):
+                return value
+        return parse_int(raw, negative=negative)
+
+    return parse
+
+
+def yen_parser(*, negative: bool = False, scale: int = 1) -> Callable[[object], int]:
+    """``parse_yen`` for one column, as a function of the cell alone (it runs per cell)."""
+    fast, minus = _PLAIN_INT.fullmatch, _MINUS_INT.fullmatch
+
+    def parse(raw: object) -> int:
+        if type(raw) is str:
+            if fast(raw):
+                value = int(raw.replace(",", "") if "," in raw else raw) * scale
+            elif negative and (m := minus(raw)):  # △1,234 / ▲1234 / (1,234)
+                value = -int((m[1] or m[2]).replace(",", "")) * scale
+            else:
+                return parse_yen(raw, negative=negative, scale=scale)
+            if -MAX_AMOUNT <= value <= MAX_AMOUNT and (negative or value >= 0):
+                return value
+        return parse_yen(raw, negative=negative, scale=scale)
+
+    return parse
+
+
 def parse_id(raw: object) -> int:
     """An id given by this system: a whole number from 1."""
     value = parse_int(raw)
@@ -216,6 +252,21 @@ def parse_choice(raw: object, choices: Mapping[str, str]) -> str:
         accepted = ", ".join(dict.fromkeys(choices.values()))
         raise ValueError(f"is not one of the accepted values ({accepted}, or their Japanese labels)")
     return value
+
+
+def choice_parser(choices: Mapping[str, str]) -> Callable[[object], str]:
+    """``parse_choice`` for one column, remembering the values of the (few) texts a file uses."""
+    seen: dict[str, str] = {}
+
+    def parse(raw: object) -> str:
+        if type(raw) is str and (value := seen.get(raw)) is not None:
+            return value
+        value = parse_choice(raw, choices)
+        if type(raw) is str and len(seen) < 1_000:
+            seen[raw] = value
+        return value
+
+    return parse
 
 
 def parse_text(raw: object) -> str:
