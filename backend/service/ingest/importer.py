@@ -42,7 +42,7 @@ from backend.service.ingest.reading import Limits, Table, read_table
 from backend.service.ingest.schemas import Counts, ImportReport
 from backend.service.ingest.targets import TARGETS, DocumentTarget, SqlTarget
 
-CHUNK_ROWS = 2_000  # rows parsed, validated and written together
+CHUNK_ROWS = 5_000  # rows parsed, validated and written together
 # (row number, the row's columns with defaults, the fields the file gave: a column it lacks is not updated)
 Validated = tuple[int, dict[str, Any], Iterable[str]]
 
@@ -235,7 +235,8 @@ class _SqlWriter:
             return
         wanted = [tuple(cols[k] for k in key) for _, cols, _ in valid]
         if key[0] == "company_id":  # rows of a company the table had none of are new: not looked up
-            wanted = [w for w in wanted if self._had_rows(w[0])]
+            had = {c for c in {w[0] for w in wanted} if self._had_rows(c)}
+            wanted = [w for w in wanted if w[0] in had]
         existing = repo.rows_by_key(session, key, wanted) if wanted else {}
         new: list[dict[str, Any]] = []
         numbers: list[int] = []
