@@ -84,7 +84,8 @@ def employees_by_code(
             )
             problems.add(FieldProblem(columns.header_of("employee_code"), reason, row=r.row, value=code))
             continue
-        kept.append(ParsedRow(r.row, {**values, "employee_id": employee_id}))
+        values["employee_id"] = employee_id
+        kept.append(ParsedRow(r.row, values))
     return kept
 
 
