@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import operator
 import pickle
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -233,16 +234,17 @@ class _SqlWriter:
         self.rows += len(valid)
         if not valid:
             return
-        wanted = [tuple(cols[k] for k in key) for _, cols, _ in valid]
+        looked_up = valid
         if key[0] == "company_id":  # rows of a company the table had none of are new: not looked up
-            had = {c for c in {w[0] for w in wanted} if self._had_rows(c)}
-            wanted = [w for w in wanted if w[0] in had]
-        existing = repo.rows_by_key(session, key, wanted) if wanted else {}
+            had = {c for c in {cols["company_id"] for _, cols, _ in valid} if self._had_rows(c)}
+            looked_up = [v for v in valid if v[1]["company_id"] in had] if had else []
+        of = operator.itemgetter(*key) if len(key) > 1 else lambda cols: (cols[key[0]],)
+        existing = repo.rows_by_key(session, key, [of(cols) for _, cols, _ in looked_up]) if looked_up else {}
         new: list[dict[str, Any]] = []
         numbers: list[int] = []
         changed: list[tuple[int, dict[str, Any]]] = []
         for number, cols, given in valid:
-            stored = existing.get(tuple(cols[k] for k in key))
+            stored = existing.get(of(cols)) if existing else None
             if stored is None:
                 new.append(cols)
                 numbers.append(number)
