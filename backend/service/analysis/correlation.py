@@ -45,8 +45,8 @@ class Correlation(Result):
 
 
 def kpi_frame(statements: pd.DataFrame) -> pd.DataFrame:
-    """company_id, period (YYYY-MM) and the KPIs, one row per P&L month (a KPI that cannot be
-    computed is missing)."""
+    """company_id, period (YYYY-MM), the KPIs and the headcount, one row per P&L month (a KPI that
+    cannot be computed is missing)."""
     frame = statements.sort_values(["company_id", "period"]).reset_index(drop=True)
     revenue = frame["revenue_yen"].astype("Float64")
     before = frame.groupby("company_id")[["period", "revenue_yen"]].shift(1)
@@ -63,6 +63,7 @@ def kpi_frame(statements: pd.DataFrame) -> pd.DataFrame:
             "revenue_growth": growth,
             "operating_margin": margin,
             "leaver_rate": rate,
+            "headcount": headcount,
         }
     )
 
@@ -78,12 +79,12 @@ def correlation(
     """``scores``: ``wellness.monthly_scores``. Months answered by fewer than ``min_group``
     employees are left out (5 for VC users)."""
     shown = scores[scores["respondents"] >= min_group]
-    month = shown["period"].map(_number_of) + lag_months
+    month = shown["period"].map(month_number) + lag_months
     wellness = pd.DataFrame(
         {"company_id": shown["company_id"], "month": month, "score": shown["score"].astype(float)}
     )
     targets = kpi_frame(statements)
-    targets = targets.assign(month=targets["period"].map(_number_of)).drop(columns="period")
+    targets = targets.assign(month=targets["period"].map(month_number)).drop(columns="period")
     pairs = wellness.merge(targets, on=["company_id", "month"], how="inner")
     return Correlation(
         lag_months=lag_months, min_group=min_group, kpis=[_correlate(pairs, kpi) for kpi in kpis]
@@ -117,7 +118,8 @@ def _correlate(pairs: pd.DataFrame, kpi: str) -> KpiCorrelation:
     )
 
 
-def _number_of(period: str) -> int:
+def month_number(period: str) -> int:
+    """ "YYYY-MM" as months since year 0 (consecutive months differ by one)."""
     year, month = str(period).split("-")
     return int(year) * 12 + int(month)
 
