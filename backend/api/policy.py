@@ -97,6 +97,13 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("POST",    "/ingest/files",                         STAFF,     True),
     ("GET",     "/ingest/jobs/{job_id}",                 STAFF,     False),
     ("GET",     "/ingest/templates/{dataset}",           STAFF,     False),
+    # aggregates: VC users see them over at least 5 employees; segments describe individuals
+    ("GET",     "/analytics/vas-change",                 EVERYONE,  True),
+    ("GET",     "/analytics/wellness-score",             EVERYONE,  True),
+    ("GET",     "/analytics/correlation",                EVERYONE,  True),
+    ("GET",     "/analytics/regression",                 EVERYONE,  True),
+    ("GET",     "/analytics/roi",                        EVERYONE,  True),
+    ("GET",     "/analytics/segments",                   STAFF,     True),
     ("GET",     "/admin/events",                         ADMIN,     False),
     ("POST",    "/admin/events/dead-letters/{event_id}/replay", ADMIN, False),
     # signed with the form's secret instead of a sign-in: see backend/service/ingest/google_forms

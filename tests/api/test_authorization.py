@@ -158,7 +158,11 @@ def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any
         url = f"{path}?company_id={company.id if company else MISSING_ID}"
     else:
         url = path
-    body = {"POST": _new_row(resource, world, case), "PATCH": CHANGES.get(resource)}.get(rule.method)
+    body = None  # a GET (a list, or an analysis) sends none
+    if rule.method == "POST":
+        body = _new_row(resource, world, case)
+    elif rule.method == "PATCH":
+        body = CHANGES.get(resource)
     return url, {"json": body}
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 from pydantic import Field
 
 from backend.service.analysis.frames import VAS_DIMENSIONS
+from backend.service.analysis.privacy import suppressed_groups
 from backend.service.analysis.results import Result
 from backend.service.analysis.vas import paired_answers
 
@@ -62,6 +63,7 @@ class Roi(Result):
     programme_months: int = 0
     mean_vas_change: float | None = None
     leaver_rate_change: float | None = None  # programme − baseline, per month
+    suppressed: bool = False  # too few employees: what the VAS answers give (and ROI) is not shown
 
 
 class RoiResult(Result):
@@ -77,16 +79,23 @@ def roi(
     companies: pd.DataFrame,
     *,
     assumptions: RoiAssumptions | None = None,
+    min_group: int = 1,
 ) -> RoiResult:
     """``companies``: id and vc_firm of the companies in scope; ``invoices``: company_id, vc_firm,
-    amount_yen, status."""
+    amount_yen, status. With ``min_group`` (5 for VC users), a company whose VAS pairs come from
+    fewer employees (or one that would reveal such a company by subtraction from its firm's figure)
+    shows its cost and retention only."""
     assumptions = assumptions or RoiAssumptions()
     counted = invoices[invoices["status"].isin(COUNTED)]
+    ids = sorted(int(c) for c in companies["id"])
+    parts_of = {c: _benefit_parts(c, surveys, statements) for c in ids}
+    sizes = {c: p.employees for c, p in parts_of.items() if p.employees > 0}
+    hidden = suppressed_groups(sizes, min_group=min_group)
     per_company = []
-    for company in sorted(int(c) for c in companies["id"]):
+    for company in ids:
         cost = int(counted.loc[counted["company_id"] == company, "amount_yen"].sum())
-        own = [_benefit_parts(company, surveys, statements)]
-        per_company.append(_roi("company", str(company), cost, own, assumptions))
+        shown = _roi("company", str(company), cost, [parts_of[company]], assumptions)
+        per_company.append(_suppressed(shown) if company in hidden else shown)
     firms = []
     firm_of = {int(i): f for i, f in zip(companies["id"], companies["vc_firm"], strict=True) if pd.notna(f)}
     for firm in sorted(set(firm_of.values())):
@@ -95,8 +104,8 @@ def roi(
         cost += int(
             counted.loc[counted["company_id"].isna() & (counted["vc_firm"] == firm), "amount_yen"].sum()
         )
-        parts = [_benefit_parts(c, surveys, statements) for c in members]
-        firms.append(_roi("vc_firm", firm, cost, parts, assumptions))
+        shown = _roi("vc_firm", firm, cost, [parts_of[c] for c in members], assumptions)
+        firms.append(_suppressed(shown) if 0 < shown.employees < min_group else shown)
     return RoiResult(assumptions=assumptions, companies=per_company, vc_firms=firms)
 
 
@@ -159,6 +168,11 @@ def _price(parts: Iterable[_Parts], assumptions: RoiAssumptions) -> tuple[float,
     productivity = sum(p.vas_point_months for p in items) * assumptions.yen_per_vas_point_month
     retention = sum(p.leavers_avoided for p in items) * assumptions.yen_per_leaver
     return productivity, retention
+
+
+def _suppressed(shown: Roi) -> Roi:
+    hidden = ("benefit_yen", "productivity_yen", "roi", "sensitivity", "mean_vas_change")
+    return shown.model_copy(update={**dict.fromkeys(hidden), "employees": 0, "suppressed": True})
 
 
 def _roi(scope: str, key: str, cost: int, parts: list[_Parts], assumptions: RoiAssumptions) -> Roi:
