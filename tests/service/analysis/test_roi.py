@@ -73,3 +73,16 @@ def test_the_assumptions_are_parameters() -> None:
     one = roi(*portfolio(), assumptions=cheap).companies[0]
     assert (one.retention_yen, one.productivity_yen) == (0, 300_000)
     assert one.roi == pytest.approx((300_000 - 1_500_000) / 1_500_000)
+
+
+def test_for_vc_users_a_company_with_few_employees_shows_cost_and_retention_only() -> None:
+    surveys, statements, invoices, companies = portfolio()  # company 1 has 10 employees with pairs
+    few = surveys[surveys["employee_id"] <= 3]  # now 3
+    one, two, _ = roi(few, statements, invoices, companies, min_group=5).companies
+    assert one.suppressed
+    assert (one.roi, one.benefit_yen, one.productivity_yen, one.mean_vas_change) == (None, None, None, None)
+    assert (one.cost_yen, one.retention_yen) == (1_500_000, round(0.02 * 100 * 3 * 2_000_000))
+    assert not two.suppressed  # no survey pairs: nothing of individuals to hide
+    firm_a = roi(few, statements, invoices, companies, min_group=5).vc_firms[0]
+    assert firm_a.suppressed  # the firm's figure is of the same 3 employees
+    assert not roi(surveys, statements, invoices, companies, min_group=5).companies[0].suppressed
