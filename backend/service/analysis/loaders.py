@@ -45,16 +45,10 @@ def statements(session: Session, companies: Iterable[int] | None) -> pd.DataFram
 
 
 def surveys(store: DocumentStore, companies: Iterable[int] | None) -> pd.DataFrame:
-    """Every survey answer (``consultations``) of the companies in scope."""
+    """Every survey answer (``consultations``) of the companies in scope, one query per company."""
     return surveys_frame(_answers(store, companies))
 
 
 def _answers(store: DocumentStore, companies: Iterable[int] | None) -> Iterator[Consultation]:
     for company in [None] if companies is None else sorted(set(companies)):
-        after = None
-        while True:
-            page = crud.consultations.list(store, company_id=company, limit=crud.MAX_PAGE, after=after)
-            yield from (answer for _, answer in page.items)
-            if page.next_after is None:
-                break
-            after = page.next_after
+        yield from (answer for _, answer in crud.consultations.scan(store, company_id=company))

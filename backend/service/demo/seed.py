@@ -92,15 +92,10 @@ def _with_treatment_ids(ctx: Context, company_id: int, company: CompanyData) -> 
         ctx.session, ("company_id", "employee_code"), [(company_id, c) for c in codes]
     )
     code_of = {row.id: code for (_, code), row in employees.items()}
-    treatment_of: dict[tuple[str, datetime], str] = {}
-    after = None
-    while True:
-        page = crud.treatments.list(ctx.store, company_id=company_id, limit=crud.MAX_PAGE, after=after)
-        for doc_id, treatment in page.items:
-            treatment_of[(code_of[treatment.employee_id], treatment.started_at)] = doc_id
-        if page.next_after is None:
-            break
-        after = page.next_after
+    treatment_of = {
+        (code_of[treatment.employee_id], treatment.started_at): doc_id
+        for doc_id, treatment in crud.treatments.scan(ctx.store, company_id=company_id)
+    }
     rows = []
     for survey in company.surveys:
         started = datetime.fromisoformat(survey["treatment_started_at"])

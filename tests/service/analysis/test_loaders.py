@@ -36,7 +36,7 @@ def test_statements_keep_money_exact_and_respect_the_scope(session: Session) -> 
     assert loaders.statements(session, []).empty
 
 
-def test_surveys_come_from_the_document_store_page_by_page(document_store: DocumentStore) -> None:
+def test_surveys_come_from_the_document_store_more_than_a_page_of_them(document_store: DocumentStore) -> None:
     t0 = datetime(2025, 4, 1, 9, tzinfo=UTC)
     for n in range(crud.MAX_PAGE + 3):  # more than one page
         crud.consultations.create(
