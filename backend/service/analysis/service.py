@@ -1,7 +1,7 @@
-"""The analyses for a viewer: scope, privacy, loading, caching. What the API's analysis routes call.
+"""The analyses for a viewer: scope, privacy, loading, caching. What ``/api/v1/analyses`` calls.
 
-- **Scope**: one company (``company_id``; one the viewer cannot see answers 404, as a missing one
-  does) or every company the viewer may see.
+- **Scope**: the companies asked for (each must be one the viewer may see: any other answers 404,
+  as a missing company does), or every company the viewer may see.
 - **Privacy**: VC users get aggregates over at least ``VC_MIN_GROUP`` employees (smaller groups and
   those that would reveal them are suppressed); the Startup Wellness team sees every group.
   ``segments`` describes individuals and is for the team only (the route table says so).
@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from backend.database import crud_sql
@@ -32,7 +33,28 @@ from backend.service.analysis.wellness import WellnessScore, WellnessWeights, mo
 from backend.service.context import Context
 
 VC_MIN_GROUP = 5
-Kpi = Literal["revenue_growth", "operating_margin", "leaver_rate"]
+Scope = frozenset[int] | None
+
+
+class Parameters(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParameters(Parameters):
+    pass
+
+
+class LagParameters(Parameters):
+    lag_months: int = Field(default=0, ge=0, le=24, description="Months between wellness and the KPI.")
+
+
+class RegressionParameters(LagParameters):
+    kpi: Literal["revenue_growth", "operating_margin", "leaver_rate"] = "leaver_rate"
+
+
+class SegmentParameters(Parameters):
+    k: int | None = Field(default=None, ge=2, le=20, description="Segments; omitted: chosen by silhouette.")
+    phase: Literal["before", "after"] | None = Field(default=None, description="Only these answers.")
 
 
 class Answer(BaseModel):
@@ -40,101 +62,138 @@ class Answer(BaseModel):
 
     analysis: str
     companies: list[int] | Literal["all"] = Field(description="The scope: company ids, or every company.")
+    parameters: dict[str, Any]
     from_cache: bool
     computed_at: datetime
     result: Any
 
 
-def _scope(ctx: Context, company_id: int | None) -> frozenset[int] | None:
-    if company_id is not None:
-        crud_sql.companies.read(ctx.session, company_id, within=ctx.viewer.companies)  # NotFound
-        return frozenset({company_id})
-    return ctx.viewer.companies
+@dataclass(frozen=True)
+class Frames:
+    """What the analyses read, loaded once per computation and only as needed."""
+
+    ctx: Context
+    scope: Scope
+
+    def surveys(self) -> pd.DataFrame:
+        return loaders.surveys(self.ctx.store, self.scope)
+
+    def statements(self) -> pd.DataFrame:
+        return loaders.statements(self.ctx.session, self.scope)
 
 
-def _min_group(ctx: Context) -> int:
-    return VC_MIN_GROUP if ctx.viewer.role is UserRole.VC else 1
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    summary: str
+    parameters: type[BaseModel]
+    result: type[BaseModel]
+    run: Callable[[Frames, Any, int], BaseModel]  # (frames, parameters, min_group) → result
 
 
-def _answer(
-    ctx: Context,
-    analysis: str,
-    company_id: int | None,
-    parameters: dict[str, Any],
-    result_type: type[cache.R],
-    compute: Callable[[frozenset[int] | None, int], cache.R],
-) -> Answer:
-    scope = _scope(ctx, company_id)
-    min_group = _min_group(ctx)
+def _vas(frames: Frames, _: NoParameters, min_group: int) -> VasChange:
+    return vas_change(frames.surveys(), min_group=min_group)
+
+
+def _wellness(frames: Frames, weights: WellnessWeights, min_group: int) -> WellnessScore:
+    return wellness_score(frames.surveys(), frames.statements(), weights=weights, min_group=min_group)
+
+
+def _correlation(frames: Frames, p: LagParameters, min_group: int) -> Correlation:
+    statements = frames.statements()
+    scores = monthly_scores(frames.surveys(), statements)
+    return correlation(scores, statements, lag_months=p.lag_months, min_group=min_group)
+
+
+def _regression(frames: Frames, p: RegressionParameters, min_group: int) -> Regression:
+    statements = frames.statements()
+    scores = monthly_scores(frames.surveys(), statements)
+    return regression(scores, statements, kpi=p.kpi, lag_months=p.lag_months, min_group=min_group)
+
+
+def _roi(frames: Frames, assumptions: RoiAssumptions, min_group: int) -> RoiResult:
+    companies, invoices = _companies_and_invoices(frames.ctx, frames.scope)
+    return roi(
+        frames.surveys(),
+        frames.statements(),
+        invoices,
+        companies,
+        assumptions=assumptions,
+        min_group=min_group,
+    )
+
+
+def _segments(frames: Frames, p: SegmentParameters, _: int) -> Segments:
+    return segments(frames.surveys(), k=p.k, phase=p.phase)
+
+
+ANALYSES: dict[str, Analysis] = {
+    a.name: a
+    for a in (
+        Analysis(
+            "vas_change", "VAS before → after a treatment, per dimension", NoParameters, VasChange, _vas
+        ),
+        Analysis(
+            "wellness_score",
+            "Monthly 0–100 wellness score and its trend",
+            WellnessWeights,
+            WellnessScore,
+            _wellness,
+        ),
+        Analysis("correlation", "Wellness vs P&L KPIs, with a lag", LagParameters, Correlation, _correlation),
+        Analysis(
+            "regression",
+            "A KPI on wellness, with size and month effects",
+            RegressionParameters,
+            Regression,
+            _regression,
+        ),
+        Analysis("roi", "Programme ROI per company and VC firm", RoiAssumptions, RoiResult, _roi),
+        Analysis(
+            "segments",
+            "Employee segments by VAS profile (the team only)",
+            SegmentParameters,
+            Segments,
+            _segments,
+        ),
+    )
+}
+
+
+def run(ctx: Context, name: str, parameters: BaseModel, company_ids: Sequence[int] | None) -> Answer:
+    """Analysis ``name`` over the companies asked for (None: every company the viewer may see)."""
+    analysis = ANALYSES[name]
+    scope = _scope(ctx, company_ids)
+    min_group = VC_MIN_GROUP if ctx.viewer.role is UserRole.VC else 1
+    asked = parameters.model_dump(mode="json")
     got = cache.cached(
         ctx.session,
         ctx.store,
-        analysis=analysis,
-        parameters={**parameters, "min_group": min_group},
+        analysis=name,
+        parameters={**asked, "min_group": min_group},
         scope=scope,
-        result_type=result_type,
-        compute=lambda: compute(scope, min_group),
+        result_type=analysis.result,
+        compute=lambda: analysis.run(Frames(ctx, scope), parameters, min_group),
     )
     return Answer(
-        analysis=analysis,
+        analysis=name,
         companies="all" if scope is None else sorted(scope),
+        parameters=asked,
         from_cache=got.from_cache,
         computed_at=got.computed_at,
         result=got.result.model_dump(mode="json"),
     )
 
 
-def vas(ctx: Context, company_id: int | None) -> Answer:
-    def compute(scope: frozenset[int] | None, min_group: int) -> VasChange:
-        return vas_change(loaders.surveys(ctx.store, scope), min_group=min_group)
-
-    return _answer(ctx, "vas_change", company_id, {}, VasChange, compute)
-
-
-def wellness(ctx: Context, company_id: int | None, weights: WellnessWeights) -> Answer:
-    def compute(scope: frozenset[int] | None, min_group: int) -> WellnessScore:
-        frames = loaders.surveys(ctx.store, scope), loaders.statements(ctx.session, scope)
-        return wellness_score(*frames, weights=weights, min_group=min_group)
-
-    return _answer(ctx, "wellness_score", company_id, weights.model_dump(), WellnessScore, compute)
+def _scope(ctx: Context, company_ids: Sequence[int] | None) -> Scope:
+    if company_ids is None:
+        return ctx.viewer.companies
+    for company_id in sorted(set(company_ids)):  # the first one not visible answers 404
+        crud_sql.companies.read(ctx.session, company_id, within=ctx.viewer.companies)
+    return frozenset(company_ids)
 
 
-def kpi_correlation(ctx: Context, company_id: int | None, lag_months: int) -> Answer:
-    def compute(scope: frozenset[int] | None, min_group: int) -> Correlation:
-        surveys, statements = loaders.surveys(ctx.store, scope), loaders.statements(ctx.session, scope)
-        scores = monthly_scores(surveys, statements)
-        return correlation(scores, statements, lag_months=lag_months, min_group=min_group)
-
-    return _answer(ctx, "correlation", company_id, {"lag_months": lag_months}, Correlation, compute)
-
-
-def kpi_regression(ctx: Context, company_id: int | None, kpi: Kpi, lag_months: int) -> Answer:
-    def compute(scope: frozenset[int] | None, min_group: int) -> Regression:
-        surveys, statements = loaders.surveys(ctx.store, scope), loaders.statements(ctx.session, scope)
-        scores = monthly_scores(surveys, statements)
-        return regression(scores, statements, kpi=kpi, lag_months=lag_months, min_group=min_group)
-
-    parameters = {"kpi": kpi, "lag_months": lag_months}
-    return _answer(ctx, "regression", company_id, parameters, Regression, compute)
-
-
-def programme_roi(ctx: Context, company_id: int | None, assumptions: RoiAssumptions) -> Answer:
-    def compute(scope: frozenset[int] | None, min_group: int) -> RoiResult:
-        surveys, statements = loaders.surveys(ctx.store, scope), loaders.statements(ctx.session, scope)
-        companies, invoices = _companies_and_invoices(ctx, scope)
-        return roi(surveys, statements, invoices, companies, assumptions=assumptions, min_group=min_group)
-
-    return _answer(ctx, "roi", company_id, assumptions.model_dump(), RoiResult, compute)
-
-
-def employee_segments(ctx: Context, company_id: int | None, k: int | None) -> Answer:
-    def compute(scope: frozenset[int] | None, min_group: int) -> Segments:
-        return segments(loaders.surveys(ctx.store, scope), k=k)
-
-    return _answer(ctx, "segments", company_id, {"k": k}, Segments, compute)
-
-
-def _companies_and_invoices(ctx: Context, scope: frozenset[int] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _companies_and_invoices(ctx: Context, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The companies in scope (id, vc_firm) and their invoices; invoices issued to a VC firm without
     a company count only where the scope is every company."""
     companies = select(Company.id, Company.vc_firm)
@@ -144,10 +203,7 @@ def _companies_and_invoices(ctx: Context, scope: frozenset[int] | None) -> tuple
         invoices = invoices.where(Invoice.company_id.in_(sorted(scope)))
     connection = ctx.session.connection()
     company_rows = [tuple(r) for r in connection.execute(companies)]
-    invoice_rows = [
-        (c, f, int(a), str(s.value if hasattr(s, "value") else s))
-        for c, f, a, s in connection.execute(invoices)
-    ]
+    invoice_rows = [(c, f, int(a), str(status)) for c, f, a, status in connection.execute(invoices)]
     return (
         pd.DataFrame(company_rows, columns=["id", "vc_firm"]),
         pd.DataFrame(invoice_rows, columns=["company_id", "vc_firm", "amount_yen", "status"]),
