@@ -1,6 +1,6 @@
 """The analyses: ``GET /analyses`` lists them with their parameters; ``POST /analyses/{name}`` runs
 one over a scope (``company_ids``; omitted: every company the caller may see) and answers inline,
-from the analytics cache when the data has not changed. Methods and limits: docs/analysis.md.
+from the analytics cache when the data has not changed. Methods and limits: docs/analyses.md.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations when they are
