@@ -101,7 +101,8 @@ def _company(rng: np.random.Generator, plan: Plan, c: int, name: str, size: int)
     months = _months(plan)
     start = int(rng.integers(3, max(4, plan.months // 3)))  # the programme's first month (index)
     share = float(rng.uniform(0.15, 0.85))  # this company's usual participation
-    base = {e: {d: float(rng.normal(55, 12)) for d in EFFECT} for e in range(size)}
+    # levels kept off the ends of the scale, so that clipping at 0 and 100 hardly bends the effects
+    base = {e: {d: float(np.clip(rng.normal(50, 10), 15, 70)) for d in EFFECT} for e in range(size)}
     for e in range(size):
         hired = date(2018, 1, 1) + timedelta(days=int(rng.integers(0, 2000)))
         data.employees.append(

@@ -16,7 +16,9 @@ from backend.database import DatabaseManager
 from backend.database.documents.local import LocalDocumentStore
 from backend.database.models_sql import Company, Employee, FinancialStatement, Invoice, Payment
 from backend.service.analysis import loaders
+from backend.service.analysis.regression import regression
 from backend.service.analysis.vas import vas_change
+from backend.service.analysis.wellness import monthly_scores
 from backend.service.demo.generate import EFFECT, generate
 from backend.service.demo.seed import seed
 
@@ -57,11 +59,18 @@ def test_the_demo_lands_whole_and_a_second_run_changes_nothing(
     again = seed(demo, settings, seed=7, scale="small")
     assert (again.inserted, again.updated) == (0, 0)
     assert again.unchanged == first.inserted
+    with demo.session() as session:
+        statements = loaders.statements(session, None)
+    # leaver rate = 2.5% − 2% × participation two months before, and the score holds participation
+    # with weight 0.2 × 100: per score point, −0.02 / 20 = −0.001
+    fit = regression(monthly_scores(surveys, statements), statements, kpi="leaver_rate", lag_months=2)
+    wellness = next(c for c in fit.coefficients if c.name == "wellness")
+    assert wellness.interval.low < -0.001 < wellness.interval.high, wellness
+    assert wellness.interval.high < 0  # found, not merely not excluded
     result = vas_change(surveys)
-    for dimension in ("physical", "mental"):
-        change = next(d for d in result.overall.dimensions if d.dimension == dimension)
-        assert change.mean_change is not None
-        assert abs(change.mean_change - EFFECT[dimension]) < 1.5, dimension
+    for change in result.overall.dimensions:  # every planted effect inside the analysis's own interval
+        assert change.interval is not None
+        assert change.interval.low < EFFECT[change.dimension] < change.interval.high, change
 
 
 def test_the_same_seed_gives_the_same_portfolio() -> None:
