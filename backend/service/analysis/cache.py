@@ -29,6 +29,7 @@ from backend.database.models import AnalyticsCacheEntry
 from backend.database.models_sql import Company
 
 R = TypeVar("R", bound=BaseModel)
+TOUCH_EVERY = timedelta(minutes=1)
 Scope = frozenset[int] | None  # None: every company
 
 
@@ -112,6 +113,8 @@ def cached_for(
             result=result.model_dump(mode="json"),
             computed_at=at,
             expires_at=at + ttl if ttl is not None else None,
+            scope=None if scope is None else sorted(scope),
+            last_used_at=at,
         )
         batch = store.batch()
         crud.analytics.set_in(batch, key, entry)
@@ -121,10 +124,13 @@ def cached_for(
 
 def _fresh(store: DocumentStore, key: str, result_type: type[R]) -> Cached[R] | None:
     entry = crud.analytics.find(store, key)
+    now = datetime.now(UTC)
     if entry is None or entry.stale:
         return None
-    if entry.expires_at is not None and entry.expires_at <= datetime.now(UTC):
+    if entry.expires_at is not None and entry.expires_at <= now:
         return None
+    if entry.last_used_at is None or now - entry.last_used_at >= TOUCH_EVERY:  # at most one write a minute
+        crud.analytics.update(store, key, data={"last_used_at": now})
     return Cached(
         result=result_type.model_validate(entry.result),
         from_cache=True,

@@ -19,8 +19,11 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backend.database import crud_sql
+from backend.database.documents import DocumentStore
+from backend.database.models import AnalyticsCacheEntry
 from backend.database.models_sql import Company, Invoice, UserRole
 from backend.service.analysis import cache, loaders
 from backend.service.analysis.correlation import Correlation, correlation
@@ -72,14 +75,15 @@ class Answer(BaseModel):
 class Frames:
     """What the analyses read, loaded once per computation and only as needed."""
 
-    ctx: Context
+    session: Session
+    store: DocumentStore
     scope: Scope
 
     def surveys(self) -> pd.DataFrame:
-        return loaders.surveys(self.ctx.store, self.scope)
+        return loaders.surveys(self.store, self.scope)
 
     def statements(self) -> pd.DataFrame:
-        return loaders.statements(self.ctx.session, self.scope)
+        return loaders.statements(self.session, self.scope)
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ def _regression(frames: Frames, p: RegressionParameters, min_group: int) -> Regr
 
 
 def _roi(frames: Frames, assumptions: RoiAssumptions, min_group: int) -> RoiResult:
-    companies, invoices = _companies_and_invoices(frames.ctx, frames.scope)
+    companies, invoices = _companies_and_invoices(frames.session, frames.scope)
     return roi(
         frames.surveys(),
         frames.statements(),
@@ -162,19 +166,10 @@ ANALYSES: dict[str, Analysis] = {
 
 def run(ctx: Context, name: str, parameters: BaseModel, company_ids: Sequence[int] | None) -> Answer:
     """Analysis ``name`` over the companies asked for (None: every company the viewer may see)."""
-    analysis = ANALYSES[name]
     scope = _scope(ctx, company_ids)
     min_group = VC_MIN_GROUP if ctx.viewer.role is UserRole.VC else 1
     asked = parameters.model_dump(mode="json")
-    got = cache.cached(
-        ctx.session,
-        ctx.store,
-        analysis=name,
-        parameters={**asked, "min_group": min_group},
-        scope=scope,
-        result_type=analysis.result,
-        compute=lambda: analysis.run(Frames(ctx, scope), parameters, min_group),
-    )
+    got = computed(ctx.session, ctx.store, name, parameters, scope, min_group)
     return Answer(
         analysis=name,
         companies="all" if scope is None else sorted(scope),
@@ -185,6 +180,36 @@ def run(ctx: Context, name: str, parameters: BaseModel, company_ids: Sequence[in
     )
 
 
+def computed(
+    session: Session, store: DocumentStore, name: str, parameters: BaseModel, scope: Scope, min_group: int
+) -> cache.Cached[Any]:
+    """Analysis ``name`` through the cache (the parameters' own fields plus ``min_group`` in its key)."""
+    analysis = ANALYSES[name]
+    return cache.cached(
+        session,
+        store,
+        analysis=name,
+        parameters={**parameters.model_dump(mode="json"), "min_group": min_group},
+        scope=scope,
+        result_type=analysis.result,
+        compute=lambda: analysis.run(Frames(session, store, scope), parameters, min_group),
+    )
+
+
+def refresh(session: Session, store: DocumentStore, entry: AnalyticsCacheEntry) -> bool:
+    """Compute a stale entry again for the data as it is now (a new entry, under the new key);
+    False when the entry is not one of these analyses' (nothing to refresh)."""
+    analysis = ANALYSES.get(entry.analysis)
+    if analysis is None:
+        return False
+    stored = dict(entry.parameters)
+    min_group = int(str(stored.pop("min_group", 1)))
+    parameters = analysis.parameters.model_validate(stored)
+    scope = None if entry.scope is None else frozenset(entry.scope)
+    computed(session, store, entry.analysis, parameters, scope, min_group)
+    return True
+
+
 def _scope(ctx: Context, company_ids: Sequence[int] | None) -> Scope:
     if company_ids is None:
         return ctx.viewer.companies
@@ -193,7 +218,7 @@ def _scope(ctx: Context, company_ids: Sequence[int] | None) -> Scope:
     return frozenset(company_ids)
 
 
-def _companies_and_invoices(ctx: Context, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _companies_and_invoices(session: Session, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The companies in scope (id, vc_firm) and their invoices; invoices issued to a VC firm without
     a company count only where the scope is every company."""
     companies = select(Company.id, Company.vc_firm)
@@ -201,7 +226,7 @@ def _companies_and_invoices(ctx: Context, scope: Scope) -> tuple[pd.DataFrame, p
     if scope is not None:
         companies = companies.where(Company.id.in_(sorted(scope)))
         invoices = invoices.where(Invoice.company_id.in_(sorted(scope)))
-    connection = ctx.session.connection()
+    connection = session.connection()
     company_rows = [tuple(r) for r in connection.execute(companies)]
     invoice_rows = [(c, f, int(a), str(status)) for c, f, a, status in connection.execute(invoices)]
     return (
