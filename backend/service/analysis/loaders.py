@@ -14,19 +14,10 @@ from backend.database import crud
 from backend.database.documents import DocumentStore
 from backend.database.models import Consultation
 from backend.database.models_sql import FinancialStatement
+from backend.database.schemas_sql import FinancialStatementCreate
 from backend.service.analysis.frames import surveys_frame
 
-STATEMENT_COLUMNS = (
-    "company_id",
-    "period",
-    "revenue_yen",
-    "cost_of_sales_yen",
-    "sga_yen",
-    "operating_profit_yen",
-    "net_income_yen",
-    "headcount",
-    "leavers",
-)
+STATEMENT_COLUMNS = tuple(FinancialStatementCreate.model_fields)  # what a statement is made of
 
 
 def statements(session: Session, companies: Iterable[int] | None) -> pd.DataFrame:
