@@ -11,6 +11,14 @@ from backend.database.models import SurveyAnswer
 
 VAS_DIMENSIONS = ("physical", "mental", "motivation", "communication", "other")
 SURVEY_COLUMNS = ("employee_id", "company_id", "treatment_id", "phase", "answered_at", *VAS_DIMENSIONS)
+SURVEY_TYPES = {
+    "employee_id": "Int64",
+    "company_id": "Int64",
+    "treatment_id": "string",
+    "phase": "string",
+    "answered_at": "datetime64[us, UTC]",
+    **dict.fromkeys(VAS_DIMENSIONS, "float64"),
+}
 
 
 def surveys_frame(answers: Iterable[SurveyAnswer]) -> pd.DataFrame:
@@ -26,14 +34,4 @@ def surveys_frame(answers: Iterable[SurveyAnswer]) -> pd.DataFrame:
         }
         for a in answers
     ]
-    frame = pd.DataFrame(rows, columns=list(SURVEY_COLUMNS))
-    return frame.astype(
-        {
-            "employee_id": "Int64",
-            "company_id": "Int64",
-            "treatment_id": "string",
-            "phase": "string",
-            "answered_at": "datetime64[us, UTC]",
-            **dict.fromkeys(VAS_DIMENSIONS, "float64"),
-        }
-    )
+    return pd.DataFrame(rows, columns=list(SURVEY_COLUMNS)).astype(SURVEY_TYPES)
