@@ -97,6 +97,14 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("POST",    "/ingest/files",                         STAFF,     True),
     ("GET",     "/ingest/jobs/{job_id}",                 STAFF,     False),
     ("GET",     "/ingest/templates/{dataset}",           STAFF,     False),
+    # aggregates: VC users see them over at least 5 employees; segments describe individuals
+    ("GET",     "/analyses",                             EVERYONE,  False),
+    ("POST",    "/analyses/vas_change",                  EVERYONE,  True),
+    ("POST",    "/analyses/wellness_score",              EVERYONE,  True),
+    ("POST",    "/analyses/correlation",                 EVERYONE,  True),
+    ("POST",    "/analyses/regression",                  EVERYONE,  True),
+    ("POST",    "/analyses/roi",                         EVERYONE,  True),
+    ("POST",    "/analyses/segments",                    STAFF,     True),
     ("GET",     "/admin/events",                         ADMIN,     False),
     ("POST",    "/admin/events/dead-letters/{event_id}/replay", ADMIN, False),
     # signed with the form's secret instead of a sign-in: see backend/service/ingest/google_forms

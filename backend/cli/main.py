@@ -1,4 +1,5 @@
-"""The ``wellness`` command: serve the API, manage the database, the user accounts and the event bus."""
+"""The ``wellness`` command: serve the API, manage the database, the user accounts, the event bus and
+the demo data."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from backend.cli import db, events, ingest, users, worker
+from backend.cli import db, demo, events, ingest, users, worker
 from backend.cli.common import err
 from backend.database import DatabaseManager
 from backend.errors import WellnessError
@@ -16,6 +17,7 @@ app = typer.Typer(help="Startup Wellness analytics backend.", no_args_is_help=Tr
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(events.app, name="events")
+app.add_typer(demo.app, name="demo")
 app.command("ingest")(ingest.ingest)
 app.command("worker")(worker.worker)
 

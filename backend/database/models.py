@@ -167,6 +167,8 @@ class AnalyticsCacheEntry(_Document):
     computed_at: Timestamp
     expires_at: Timestamp | None = None
     stale: StrictBool = False  # set by the event workers when the company's data changed since
+    scope: list[Id] | None = None  # the companies it covers; None: every company
+    last_used_at: Timestamp | None = None  # computed or served last (the workers refresh entries in use)
 
     @field_validator("expires_at")
     @classmethod

@@ -51,8 +51,10 @@ MATRIX = [(rule, role, case) for rule in GUARDED for role in ROLES for case in _
 def expected(rule: Rule, role: str, case: str) -> int:
     if role not in {r.value for r in rule.roles}:
         return 403
-    if case == "none":  # a new row naming a missing company is 422; a path naming a missing row 404
-        return 422 if rule.method == "POST" and "{" not in rule.path else 404
+    if case == "none":  # a new row naming a missing company is 422; a path naming a missing row 404,
+        # and so does an analysis of a company that does not exist (as one outside a VC user's grants)
+        creates = rule.method == "POST" and "{" not in rule.path and not rule.path.startswith(ANALYSES)
+        return 422 if creates else 404
     if case == "other" and role == "vc":
         return 404
     return SUCCESS[(rule.method, rule.path)]
@@ -131,6 +133,9 @@ def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any
     resource = path.split("/")[3]
     if path.startswith(FORMS):
         return _form_request(rule, case, world)
+    if path.startswith(ANALYSES) and rule.tenant:
+        company = _company(world, case)
+        return path, {"json": {"company_ids": [company.id if company else MISSING_ID]}}
     if (rule.method, path) == ("POST", "/api/v1/ingest/files"):
         company = _company(world, case)
         form = {"dataset": "employees", "company_id": str(company.id if company else MISSING_ID)}
@@ -158,11 +163,16 @@ def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any
         url = f"{path}?company_id={company.id if company else MISSING_ID}"
     else:
         url = path
-    body = {"POST": _new_row(resource, world, case), "PATCH": CHANGES.get(resource)}.get(rule.method)
+    body = None  # a GET (a list, or an analysis) sends none
+    if rule.method == "POST":
+        body = _new_row(resource, world, case)
+    elif rule.method == "PATCH":
+        body = CHANGES.get(resource)
     return url, {"json": body}
 
 
 FORMS = "/api/v1/ingest/google-forms"
+ANALYSES = "/api/v1/analyses/"
 MISSING_DELIVERY = "f" * 32
 
 

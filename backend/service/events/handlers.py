@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -56,6 +57,36 @@ def mark_analytics_stale(ctx: HandlerContext) -> None:
         log.info("%s: marked %d cached analyses stale", ctx.event.type, marked)
 
 
+REFRESH_USED_WITHIN = timedelta(days=1)
+
+
+def refresh_analytics(ctx: HandlerContext) -> None:
+    """Stale cached analyses of the event's companies that were in use (computed or served within
+    ``REFRESH_USED_WITHIN``) are computed again for the new data, so the next request finds them
+    ready; the stale entry they replace goes. Best effort: a failure leaves the entry stale (the next
+    request computes it) and never holds up the event's other effects."""
+    from backend.service.analysis import service  # the analyses load only where they are needed
+
+    since = datetime.now(UTC) - REFRESH_USED_WITHIN
+    for company_id in [*sorted(ctx.event.companies), None]:
+        conditions: list[dict[str, object]] = [
+            {"field": "company_id", "operator": "==", "value": company_id},
+            {"field": "stale", "operator": "==", "value": True},
+        ]
+        for doc in ctx.store.query(crud.analytics.collection, conditions=conditions):
+            entry = crud.analytics.find(ctx.store, doc.id)
+            if entry is None or entry.last_used_at is None or entry.last_used_at < since:
+                continue
+            try:
+                with ctx.session.begin_nested():
+                    refreshed = service.refresh(ctx.session, ctx.store, entry)
+            except Exception as exc:  # best effort: the entry stays stale
+                log.warning("could not refresh the cached %s %s: %s", entry.analysis, doc.id, exc)
+                continue
+            if refreshed:
+                crud.analytics.delete(ctx.store, doc.id)
+
+
 def pick_up_report(ctx: HandlerContext) -> None:
     """A requested report is picked up here; rendering it is the reports service's (not built yet)."""
     if queue_sql.first_time(ctx.session, ctx.event.id, "report_requested"):
@@ -65,6 +96,7 @@ def pick_up_report(ctx: HandlerContext) -> None:
 HANDLERS: tuple[Handler, ...] = (
     Handler("data_version", _touches_data, bump_data_version),
     Handler("stale_analytics", _touches_data, mark_analytics_stale),
+    Handler("refresh_analytics", _touches_data, refresh_analytics),
     Handler("report_requested", lambda e: e.type == "report.requested", pick_up_report),
 )
 

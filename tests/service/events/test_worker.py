@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from backend.service.events import stats
 from backend.service.events.bus import Delivery, PostgresBus
 from backend.service.events.handlers import HANDLERS, Handler, HandlerContext
 from backend.service.events.worker import Worker, backoff_s
-from tests.database.document_factories import analytics_data, consultation_data, report_data
+from tests.database.document_factories import T0, analytics_data, consultation_data, report_data
 from tests.database.factories import company_data, employee_data, statement_data
 
 
@@ -303,3 +304,33 @@ def test_the_worker_transaction_does_not_wait_for_its_wal_flush(live: DatabaseMa
         assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
     with live.session() as session:
         assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "on"  # that transaction only
+
+
+def test_cached_analyses_in_use_are_computed_again_after_a_change(live: DatabaseManager) -> None:
+    from backend.service.analysis import service as analyses
+
+    company = make_company(live)
+    before = consultation_data(company_id=company, employee_id=1, phase="before", answered_at=T0)
+    crud.consultations.create(live.documents, data=before)
+    crud.consultations.create(
+        live.documents, data={**before, "phase": "after", "answered_at": T0 + timedelta(days=7)}
+    )
+    Worker(live).run_until_idle(timeout_s=60)
+    params = analyses.NoParameters()
+    with live.session() as session:
+        used = analyses.computed(session, live.documents, "vas_change", params, frozenset({company}), 1)
+        idle = analyses.computed(session, live.documents, "vas_change", params, None, 1)
+    crud.analytics.update(live.documents, idle.key, data={"last_used_at": T0})  # not used for long
+    second = {**before, "employee_id": 2}
+    crud.consultations.create(live.documents, data=second)
+    crud.consultations.create(
+        live.documents, data={**second, "phase": "after", "answered_at": T0 + timedelta(days=7)}
+    )
+    Worker(live).run_until_idle(timeout_s=60)
+    assert crud.analytics.find(live.documents, used.key) is None  # replaced by the fresh one
+    assert crud.analytics.get(live.documents, idle.key).stale  # left for its next request
+    with live.session() as session:
+        again = analyses.computed(session, live.documents, "vas_change", params, frozenset({company}), 1)
+    assert again.from_cache  # computed by the worker, ahead of this request
+    assert again.key != used.key
+    assert again.result.overall.employees == 2  # the new pair is in it

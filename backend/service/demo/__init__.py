@@ -1,0 +1,1 @@
+"""Demo data: a synthetic portfolio with planted effects, written through the real input path."""
