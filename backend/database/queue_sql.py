@@ -9,6 +9,7 @@ past the timeout and another worker claimed the event) can change nothing.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -188,52 +189,38 @@ def acknowledge(session: Session, event_id: uuid.UUID, attempt: int) -> None:
         raise LeaseLost(f"event {event_id} was claimed again after attempt {attempt}'s lease ran out")
 
 
-def acknowledge_all(
-    session: Session, held: Sequence[tuple[uuid.UUID, int]], *, durable: bool = True, counted: bool = False
-) -> None:
-    """``acknowledge`` for many (event id, attempt) pairs in one statement; LeaseLost (and nothing
-    removed, once the caller rolls back) when any of them is no longer held.
+def acknowledge_all(session: Session, held: Sequence[tuple[uuid.UUID, int]]) -> None:
+    """The worker's settlement of many (event id, attempt) pairs, in one statement: the events leave
+    the queue and are added to their types' ``handled`` counters. LeaseLost (and nothing removed,
+    once the caller rolls back) when any of them is no longer held.
 
-    ``durable=False``: the transaction commits without waiting for the WAL flush. Only for a
-    transaction that may be lost whole in a server crash because everything in it is redone: the
-    worker's, whose effects, ledger rows and acknowledgement then go together and the event is
-    delivered again. ``counted``: the same statement adds the events to their types' ``handled``
-    counters, as ``count`` would."""
+    The transaction then commits without waiting for its WAL flush: it is the worker's, whose
+    effects, ledger rows and acknowledgement are lost together in a server crash and redone when the
+    event is delivered again."""
     if not held:
         return
     held_ids, attempts = [i for i, _ in held], [a for _, a in held]
-    statement = _ACKNOWLEDGE[durable, counted]
-    removed = _driver(session).execute(statement, (held_ids, attempts), prepare=False).fetchone()[0]
+    removed = _driver(session).execute(_ACKNOWLEDGE, (held_ids, attempts), prepare=False).fetchone()[0]
     if removed != len(held):
         raise LeaseLost(
             f"{len(held) - removed} of {len(held)} events were claimed again after their lease ran out"
         )
 
 
-def _acknowledge_statement(*, durable: bool, counted: bool) -> str:
-    # Not durable: the statement sets synchronous_commit for its transaction (it is read at commit
-    # time), in the same round trip. Counted: a second data-modifying CTE adds to the counters.
-    setting = "SELECT set_config('synchronous_commit', 'off', true)"
-    lazily = "" if durable else f"lazily AS MATERIALIZED ({setting}),"
-    count = f""", counted AS (
-        INSERT INTO event_counters (type, shard, handled)
-        SELECT type, {_SHARD}, count(*) FROM acked GROUP BY type
-        ON CONFLICT (type, shard)
-        DO UPDATE SET handled = event_counters.handled + EXCLUDED.handled, last_at = now())"""  # noqa: S608
-    return f"""
-    WITH {lazily} acked AS (
-        DELETE FROM event_queue q
-        USING unnest(%s::uuid[], %s::int[]) AS held(id, attempts) {"" if durable else ", lazily"}
-        WHERE q.id = held.id AND q.attempts = held.attempts
-        RETURNING q.type) {count if counted else ""}
-    SELECT count(*) FROM acked"""  # noqa: S608 (constants only)
-
-
-_ACKNOWLEDGE = {
-    (durable, counted): _acknowledge_statement(durable=durable, counted=counted)
-    for durable in (True, False)
-    for counted in (True, False)
-}
+# ``lazily`` sets synchronous_commit for the transaction (it is read at commit time) in the same
+# round trip; ``counted`` adds to the counters in the same statement.
+_ACKNOWLEDGE = f"""
+WITH lazily AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
+acked AS (
+    DELETE FROM event_queue q USING unnest(%s::uuid[], %s::int[]) AS held(id, attempts), lazily
+    WHERE q.id = held.id AND q.attempts = held.attempts
+    RETURNING q.type),
+counted AS (
+    INSERT INTO event_counters (type, shard, handled)
+    SELECT type, {_SHARD}, count(*) FROM acked GROUP BY type
+    ON CONFLICT (type, shard)
+    DO UPDATE SET handled = event_counters.handled + EXCLUDED.handled, last_at = now())
+SELECT count(*) FROM acked"""  # noqa: S608 (constants only)
 
 
 def _pairs(held: Sequence[tuple[uuid.UUID, int]]) -> Any:
@@ -365,6 +352,12 @@ def data_versions(session: Session, companies: Iterable[int]) -> dict[int, int]:
         )
         found.update({int(c): int(v) for c, v in session.connection().execute(query)})
     return found
+
+
+def count_handled(session: Session, event_types: Iterable[str]) -> None:
+    """Count handled events (one type per event) in the caller's transaction."""
+    for event_type, n in Counter(event_types).items():
+        count(session, event_type, "handled", by=n)
 
 
 def count(session: Session, event_type: str, outcome: str, *, by: int = 1) -> None:

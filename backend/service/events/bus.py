@@ -31,7 +31,6 @@ class Delivery:
 
 class Bus(Protocol):
     name: str
-    counts_settled: bool  # ``settle_all`` also counts the events handled (the worker need not)
 
     def publish(self, events: Sequence[Event], *, session: Session) -> None:
         """Returns once the bus accepted every event (PostgreSQL: with ``session``'s commit)."""
@@ -70,8 +69,8 @@ class Bus(Protocol):
         ...
 
     def settle_all(self, deliveries: Sequence[Delivery], *, session: Session) -> None:
-        """``settle`` for many at once (one statement on PostgreSQL); where ``counts_settled``, the
-        same statement adds them to the ``handled`` counters."""
+        """``settle`` for many at once, and count them as handled in ``session`` (on PostgreSQL one
+        statement does both)."""
         ...
 
     def settled(self, delivery: Delivery) -> None:
@@ -93,7 +92,6 @@ class PostgresBus:
     """The queue table ``event_queue``: SKIP LOCKED claims with a visibility timeout, NOTIFY wake-ups."""
 
     name = "postgres"
-    counts_settled = True
 
     def __init__(
         self, manager: DatabaseManager, settings: Settings, *, ordered: Callable[[Event], bool] | None = None
@@ -139,7 +137,7 @@ class PostgresBus:
         crashes before that commit reached the disk, the handlers' effects, ledger rows and the
         acknowledgement are lost together and the event comes again (saves a WAL flush wait)."""
         held = [(d.event.id, d.attempt) for d in deliveries]
-        queue_sql.acknowledge_all(session, held, durable=False, counted=True)
+        queue_sql.acknowledge_all(session, held)
 
     def settled(self, delivery: Delivery) -> None:
         return None

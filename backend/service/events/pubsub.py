@@ -25,6 +25,7 @@ from google.api_core.retry import Retry, if_exception_type
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
+from backend.database import queue_sql
 from backend.database.events import Event
 from backend.errors import Unavailable, ValidationFailed, WellnessError
 from backend.service.events import pubsub_resources as resources
@@ -50,7 +51,6 @@ class PubSubBus:
     """Publishes to ``pubsub_topic``, pulls from ``pubsub_subscription`` (created by ``setup``)."""
 
     name = "pubsub"
-    counts_settled = False
 
     def __init__(self, settings: Settings) -> None:
         self.names = resources.Names.of(settings)
@@ -130,7 +130,8 @@ class PubSubBus:
         return None  # Pub/Sub cannot take part in the handlers' transaction: see ``settled``
 
     def settle_all(self, deliveries: Sequence[Delivery], *, session: Session) -> None:
-        return None  # as settle: acknowledged once the transaction committed (settled)
+        """Counted here; acknowledged once the transaction committed (``settled``)."""
+        queue_sql.count_handled(session, (d.event.type for d in deliveries))
 
     def settled(self, delivery: Delivery) -> None:
         """Acknowledge after the handlers' commit; a failure only means a redelivery."""

@@ -14,11 +14,8 @@ import logging
 import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
-from sqlalchemy.orm import Session
 
 from backend.config import Settings
 from backend.database import DatabaseManager, queue_sql
@@ -97,9 +94,7 @@ class Worker:
                 ctx = HandlerContext(session=session, store=store, event=delivery.event)
                 for handler in handlers_for(delivery.event, self.handlers):
                     handler.run(ctx)
-            self.bus.settle_all(deliveries, session=session)
-            if not self.bus.counts_settled:
-                self._count_handled(session, deliveries)
+            self.bus.settle_all(deliveries, session=session)  # and counts them
             ahead = None if self.stopping.is_set() else self.bus.receive_in(session, max_events=CLAIM)
         self._ahead = ahead or []  # held only now that the transaction committed
 
@@ -129,7 +124,7 @@ class Worker:
                 else:
                     handled.append(delivery)
                     outcomes[n] = "handled"
-            self._count_handled(session, handled)
+            queue_sql.count_handled(session, (d.event.type for d in handled))
         for n, outcome in outcomes.items():
             outcomes[n] = (
                 self._settled(deliveries[n])
@@ -139,10 +134,6 @@ class Worker:
         for n, error in failed.items():
             outcomes[n] = self._fail(deliveries[n], error)
         return [outcomes[n] for n in range(len(deliveries))]
-
-    def _count_handled(self, session: Session, handled: list[Delivery]) -> None:
-        for event_type, count in Counter(d.event.type for d in handled).items():
-            queue_sql.count(session, event_type, "handled", by=count)
 
     def _settled(self, delivery: Delivery) -> str:
         self.bus.settled(delivery)
