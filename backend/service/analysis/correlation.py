@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from backend.service.analysis.frames import month_number
 from backend.service.analysis.results import Interval, Result
 
 KPIS = ("revenue_growth", "operating_margin", "leaver_rate")
@@ -116,12 +117,6 @@ def _correlate(pairs: pd.DataFrame, kpi: str) -> KpiCorrelation:
             "spearman_p_value": float(spearman.pvalue),
         }
     )
-
-
-def month_number(period: str) -> int:
-    """ "YYYY-MM" as months since year 0 (consecutive months differ by one)."""
-    year, month = str(period).split("-")
-    return int(year) * 12 + int(month)
 
 
 def _months(periods: pd.Series) -> pd.Series:

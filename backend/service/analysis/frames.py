@@ -35,3 +35,9 @@ def surveys_frame(answers: Iterable[SurveyAnswer]) -> pd.DataFrame:
         for a in answers
     ]
     return pd.DataFrame(rows, columns=list(SURVEY_COLUMNS)).astype(SURVEY_TYPES)
+
+
+def month_number(period: str) -> int:
+    """ "YYYY-MM" as months since year 0 (consecutive months differ by one)."""
+    year, month = str(period).split("-")
+    return int(year) * 12 + int(month)

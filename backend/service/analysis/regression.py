@@ -22,7 +22,8 @@ import pandas as pd
 import statsmodels.api as sm
 from pydantic import Field
 
-from backend.service.analysis.correlation import kpi_frame, month_number
+from backend.service.analysis.correlation import kpi_frame
+from backend.service.analysis.frames import month_number
 from backend.service.analysis.results import Interval, Result
 
 LEVEL = 0.95
@@ -71,7 +72,6 @@ def regression(
     data = data.astype({"headcount": float, kpi: float})
     data = data[data["headcount"] > 0].dropna()
     companies = int(data["company_id"].nunique())
-    months = sorted(data["month"].unique())
     dummies = pd.get_dummies(data["month"], prefix="m", drop_first=True, dtype=float)
     size = np.log(data["headcount"]).rename("log_headcount")
     design = pd.concat([data[["wellness"]], size, dummies], axis=1)
@@ -103,7 +103,7 @@ def regression(
         n=n,
         companies=companies,
         r_squared=float(fit.rsquared),
-        month_effects=len(months) - 1,
+        month_effects=dummies.shape[1],
         standard_errors=errors,
         coefficients=coefficients,
     )

@@ -18,13 +18,12 @@ from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.database import crud_sql
 from backend.database.documents import DocumentStore
 from backend.database.models import AnalyticsCacheEntry
-from backend.database.models_sql import Company, Invoice, UserRole
+from backend.database.models_sql import UserRole
 from backend.service.analysis import cache, loaders
 from backend.service.analysis.correlation import Correlation, correlation
 from backend.service.analysis.regression import Regression, regression
@@ -116,7 +115,7 @@ def _regression(frames: Frames, p: RegressionParameters, min_group: int) -> Regr
 
 
 def _roi(frames: Frames, assumptions: RoiAssumptions, min_group: int) -> RoiResult:
-    companies, invoices = _companies_and_invoices(frames.session, frames.scope)
+    companies, invoices = loaders.companies_and_invoices(frames.session, frames.scope)
     return roi(
         frames.surveys(),
         frames.statements(),
@@ -216,20 +215,3 @@ def _scope(ctx: Context, company_ids: Sequence[int] | None) -> Scope:
     for company_id in sorted(set(company_ids)):  # the first one not visible answers 404
         crud_sql.companies.read(ctx.session, company_id, within=ctx.viewer.companies)
     return frozenset(company_ids)
-
-
-def _companies_and_invoices(session: Session, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The companies in scope (id, vc_firm) and their invoices; invoices issued to a VC firm without
-    a company count only where the scope is every company."""
-    companies = select(Company.id, Company.vc_firm)
-    invoices = select(Invoice.company_id, Invoice.vc_firm, Invoice.amount_yen, Invoice.status)
-    if scope is not None:
-        companies = companies.where(Company.id.in_(sorted(scope)))
-        invoices = invoices.where(Invoice.company_id.in_(sorted(scope)))
-    connection = session.connection()
-    company_rows = [tuple(r) for r in connection.execute(companies)]
-    invoice_rows = [(c, f, int(a), str(status)) for c, f, a, status in connection.execute(invoices)]
-    return (
-        pd.DataFrame(company_rows, columns=["id", "vc_firm"]),
-        pd.DataFrame(invoice_rows, columns=["company_id", "vc_firm", "amount_yen", "status"]),
-    )

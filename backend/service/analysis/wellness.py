@@ -21,7 +21,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 from scipy import stats
 
-from backend.service.analysis.frames import VAS_DIMENSIONS
+from backend.service.analysis.frames import VAS_DIMENSIONS, month_number
 from backend.service.analysis.results import Interval, Result
 
 LEVEL = 0.95
@@ -132,7 +132,7 @@ def _month(row: Mapping[Any, Any], min_group: int) -> MonthScore:
 
 def trend(months: list[MonthScore]) -> Trend | None:
     """The least-squares slope over the scored months, by their distance in months."""
-    scored = [(_month_number(m.period), m.score) for m in months if m.score is not None]
+    scored = [(month_number(m.period), m.score) for m in months if m.score is not None]
     if len(scored) < 2:
         return None
     x = np.array([p for p, _ in scored], dtype=float)
@@ -144,8 +144,3 @@ def trend(months: list[MonthScore]) -> Trend | None:
     half = float(stats.t.ppf((1 + LEVEL) / 2, n - 2)) * float(fit.stderr)
     interval = Interval(low=float(fit.slope) - half, high=float(fit.slope) + half, level=LEVEL)
     return Trend(slope=float(fit.slope), interval=interval, p_value=float(fit.pvalue), n=n)
-
-
-def _month_number(period: str) -> int:
-    year, month = period.split("-")
-    return int(year) * 12 + int(month) - 1

@@ -22,11 +22,6 @@ from backend.service.analysis import loaders
 from backend.service.analysis.frames import SURVEY_COLUMNS, SURVEY_TYPES
 from backend.service.bigquery.warehouse import Warehouse
 
-STATEMENT_TYPES = {
-    **{c: "Int64" for c in loaders.STATEMENT_COLUMNS if c != "period"},
-    "period": "datetime64[s]",
-}
-
 
 @dataclass(frozen=True)
 class SyncReport:
@@ -66,4 +61,4 @@ class BigQueryService:
         columns = list(loaders.STATEMENT_COLUMNS)
         frame = found if len(found.columns) else pd.DataFrame(columns=columns)
         ordered = frame[columns].sort_values(["company_id", "period"]).reset_index(drop=True)
-        return ordered.astype(STATEMENT_TYPES)
+        return ordered.astype(loaders.STATEMENT_TYPES)
