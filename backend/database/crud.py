@@ -176,15 +176,18 @@ class DocumentRepository(Generic[ModelT]):
         return Page(items=items, next_after=items[-1][0] if len(docs) > limit else None)
 
     def scan(
-        self, store: DocumentStore, *, company_id: int | None = None
+        self,
+        store: DocumentStore,
+        *,
+        company_id: int | None = None,
+        conditions: Sequence[Mapping[str, Any]] = (),
     ) -> builtins.list[tuple[str, ModelT]]:
-        """Every document (of one company), in one query: for analyses, where paging through
-        ``list`` would run the query once a page. Large scans belong in the warehouse."""
-        where = (
-            []
-            if company_id is None
-            else [{"field": "company_id", "operator": "==", "value": self._company(company_id)}]
-        )
+        """Every document (of one company) matching ``conditions``, in one query: for analyses and
+        workers, where paging through ``list`` would run the query once a page. Large scans belong
+        in the warehouse."""
+        where = builtins.list(conditions)
+        if company_id is not None:
+            where.append({"field": "company_id", "operator": "==", "value": self._company(company_id)})
         return [(doc.id, self._read(doc)) for doc in store.query(self.collection, conditions=where)]
 
     def update(

@@ -69,22 +69,21 @@ def refresh_analytics(ctx: HandlerContext) -> None:
 
     since = datetime.now(UTC) - REFRESH_USED_WITHIN
     for company_id in [*sorted(ctx.event.companies), None]:
-        conditions: list[dict[str, object]] = [
+        stale: list[dict[str, object]] = [  # company_id None: the portfolio-wide entries
             {"field": "company_id", "operator": "==", "value": company_id},
             {"field": "stale", "operator": "==", "value": True},
         ]
-        for doc in ctx.store.query(crud.analytics.collection, conditions=conditions):
-            entry = crud.analytics.find(ctx.store, doc.id)
-            if entry is None or entry.last_used_at is None or entry.last_used_at < since:
+        for doc_id, entry in crud.analytics.scan(ctx.store, conditions=stale):
+            if entry.last_used_at is None or entry.last_used_at < since:
                 continue
             try:
                 with ctx.session.begin_nested():
                     refreshed = service.refresh(ctx.session, ctx.store, entry)
             except Exception as exc:  # best effort: the entry stays stale
-                log.warning("could not refresh the cached %s %s: %s", entry.analysis, doc.id, exc)
+                log.warning("could not refresh the cached %s %s: %s", entry.analysis, doc_id, exc)
                 continue
             if refreshed:
-                crud.analytics.delete(ctx.store, doc.id)
+                crud.analytics.delete(ctx.store, doc_id)
 
 
 def pick_up_report(ctx: HandlerContext) -> None:
