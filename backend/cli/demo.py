@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from backend.cli.common import err, run
 from backend.database import DatabaseManager
 from backend.service.demo import seed as demo
-from backend.service.demo.generate import Scale, generate
+from backend.service.demo.generate import Scale
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
@@ -38,7 +38,7 @@ def demo_seed(
         raise typer.Exit(code=1)
 
     def action() -> demo.SeedReport:
-        total = demo.steps(generate(seed, chosen))
+        total = demo.steps(chosen)
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),

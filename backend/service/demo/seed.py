@@ -16,7 +16,7 @@ from backend.database import DatabaseManager, crud, crud_sql
 from backend.database.models_sql import UserRole
 from backend.service.access import Viewer
 from backend.service.context import Context
-from backend.service.demo.generate import CompanyData, DemoData, Scale, generate
+from backend.service.demo.generate import PLANS, CompanyData, Scale, generate
 from backend.service.ingest.importer import import_file
 from backend.service.ingest.schemas import ImportReport
 
@@ -40,9 +40,9 @@ class SeedReport:
         self.by_dataset[dataset] = self.by_dataset.get(dataset, 0) + report.rows
 
 
-def steps(data: DemoData) -> int:
-    """How many imports ``seed`` makes (for a progress bar)."""
-    return 1 + 6 * len(data.per_company)
+def steps(scale: Scale) -> int:
+    """How many imports ``seed`` makes (for a progress bar): the companies, then six per company."""
+    return 1 + 6 * PLANS[scale].companies
 
 
 def seed(
