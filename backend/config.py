@@ -130,6 +130,11 @@ class Settings(BaseSettings):
         description="host:port of a Pub/Sub emulator (read by the Google client from the environment).",
     )
 
+    warehouse_backend: Literal["duckdb"] = Field(
+        default="duckdb",
+        description="The analysis warehouse: 'duckdb' (a file in data_dir).",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -169,6 +174,11 @@ class Settings(BaseSettings):
     def secret_key_path(self) -> Path:
         """Where the generated secret key is kept when WELLNESS_SECRET_KEY is unset."""
         return self.data_dir.expanduser().resolve() / "secret_key"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """DuckDB file of the embedded warehouse."""
+        return self.data_dir.expanduser().resolve() / "warehouse.duckdb"
 
     @property
     def documents_path(self) -> Path:

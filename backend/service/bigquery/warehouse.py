@@ -15,6 +15,8 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from backend.config import Settings
+
 TABLES = ("surveys", "statements")
 QUERIES = ("surveys", "statements")  # each: the table's rows of ``company_ids`` (None: all)
 # Every statement is written here, from the table names above: nothing of a request becomes SQL.
@@ -105,6 +107,13 @@ class DuckDBWarehouse:
 
     def close(self) -> None:
         self._db.close()
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    """The warehouse the settings name (``WELLNESS_WAREHOUSE_BACKEND``)."""
+    if settings.warehouse_backend == "duckdb":
+        return DuckDBWarehouse(settings.warehouse_path)
+    raise ValueError(f"no warehouse backend {settings.warehouse_backend!r}")
 
 
 def _check(name: str, allowed: Sequence[str]) -> None:
