@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 # A data directory is tied to the PostgreSQL major version that created it; change only with a migration.
 EMBEDDED_POSTGRES_MAJOR = 18
@@ -177,8 +179,14 @@ class Settings(BaseSettings):
 
     @property
     def warehouse_path(self) -> Path:
-        """DuckDB file of the embedded warehouse."""
-        return self.data_dir.expanduser().resolve() / "warehouse.duckdb"
+        """DuckDB file of the embedded warehouse: one per database (and schema), so rows synced from
+        one database are never read as another's."""
+        if self.database_url is None and self.database_schema is None:
+            return self.data_dir.expanduser().resolve() / "warehouse.duckdb"
+        url = "embedded" if self.database_url is None else make_url(self.database_url).render_as_string()
+        source = f"{url}|{self.database_schema}"  # the password masked: hide_password is the default
+        digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+        return self.data_dir.expanduser().resolve() / f"warehouse-{digest}.duckdb"
 
     @property
     def documents_path(self) -> Path:

@@ -21,6 +21,7 @@ from backend.config import Settings
 from backend.database import DatabaseManager, init_db
 from backend.errors import WellnessError
 from backend.service.auth import service as auth_service
+from backend.service.bigquery.service import BigQueryService, open_service
 from backend.service.events.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -34,18 +35,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.migrate:
         await run_in_threadpool(init_db)
         await run_in_threadpool(_prune_sessions, manager)
-    worker = _start_worker(manager) if app.state.worker else None
+    warehouse = app.state.warehouse = await run_in_threadpool(open_service, manager.settings)
+    worker = _start_worker(manager, warehouse) if app.state.worker else None
     try:
         yield
     finally:
         if worker is not None:
             await run_in_threadpool(_stop_worker, *worker)
+        app.state.warehouse = None
+        if warehouse is not None:
+            await run_in_threadpool(warehouse.close)
         await run_in_threadpool(manager.close)
 
 
-def _start_worker(manager: DatabaseManager) -> tuple[Worker, threading.Thread]:
+def _start_worker(
+    manager: DatabaseManager, warehouse: BigQueryService | None
+) -> tuple[Worker, threading.Thread]:
     """One event worker in this process (the embedded default: one command gives a working system)."""
-    worker = Worker(manager)
+    worker = Worker(manager, warehouse=warehouse)
     thread = threading.Thread(target=worker.run, name="event-worker", daemon=True)
     thread.start()
     log.info("An event worker runs in this process (WELLNESS_EMBEDDED_WORKER=false turns it off)")
@@ -68,6 +75,7 @@ def create_app(*, migrate: bool = True, settings: Settings | None = None, worker
         lifespan=lifespan,
     )
     app.state.migrate = migrate
+    app.state.warehouse = None  # opened by the lifespan: what the analyses read through
     app.state.worker = worker
     errors.install(app)
     # The body limit sits on the router, inside RequestContext, so its early 413 gets the envelope;

@@ -118,7 +118,7 @@ def authorize(request: Request, unit: UnitDep, manager: ManagerDep) -> Context |
             f"Your role ({viewer.role.value}) may not {rule.method} {rule.path}; it is for: {allowed}.",
             details={"role": viewer.role.value, "allowed": sorted(r.value for r in rule.roles)},
         )
-    return Context(session=session, store=store, viewer=viewer)
+    return Context(session, store, viewer, request.app.state.warehouse)
 
 
 Authorized = Annotated[Context | None, Depends(authorize)]

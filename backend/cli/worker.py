@@ -12,6 +12,7 @@ import typer
 from backend.cli.common import err, run
 from backend.database import DatabaseManager
 from backend.database import migration as mig
+from backend.service.bigquery.service import open_service
 from backend.service.events.bus import Delivery
 from backend.service.events.worker import Worker
 
@@ -32,7 +33,8 @@ def worker(
 
     def work() -> None:
         mig.upgrade(manager.engine)
-        w = Worker(manager, on_outcome=report)
+        warehouse = open_service(manager.settings)
+        w = Worker(manager, on_outcome=report, warehouse=warehouse)
 
         def stop(signum: int, frame: FrameType | None) -> None:
             err.print("stopping after the event in hand ...")
@@ -41,9 +43,13 @@ def worker(
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         err.print(f"worker on the {w.bus.name} bus" + (": draining what is pending" if until_idle else ""))
-        if until_idle:
-            w.run_until_idle(timeout_s=timeout)
-        else:
-            w.run()
+        try:
+            if until_idle:
+                w.run_until_idle(timeout_s=timeout)
+            else:
+                w.run()
+        finally:
+            if warehouse is not None:
+                warehouse.close()
 
     run(work)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 import pandas as pd
@@ -32,6 +33,7 @@ from backend.service.analysis.roi import RoiAssumptions, RoiResult, roi
 from backend.service.analysis.segments import Segments, segments
 from backend.service.analysis.vas import vas_change
 from backend.service.analysis.wellness import WellnessScore, WellnessWeights, monthly_scores, wellness_score
+from backend.service.bigquery.service import BigQueryService
 from backend.service.context import Context
 
 VC_MIN_GROUP = 5
@@ -72,17 +74,29 @@ class Answer(BaseModel):
 
 @dataclass(frozen=True)
 class Frames:
-    """What the analyses read, loaded once per computation and only as needed."""
+    """What the analyses read, loaded only as needed: through the warehouse when there is one (the
+    companies in scope synced first, those whose data changed only), else from the stores."""
 
     session: Session
     store: DocumentStore
     scope: Scope
+    warehouse: BigQueryService | None = None
 
     def surveys(self) -> pd.DataFrame:
+        if self._synced is not None:
+            return self._synced.surveys(self.scope)
         return loaders.surveys(self.store, self.scope)
 
     def statements(self) -> pd.DataFrame:
+        if self._synced is not None:
+            return self._synced.statements(self.scope)
         return loaders.statements(self.session, self.scope)
+
+    @cached_property
+    def _synced(self) -> BigQueryService | None:
+        if self.warehouse is not None:
+            self.warehouse.sync(self.session, self.store, companies=self.scope)
+        return self.warehouse
 
 
 @dataclass(frozen=True)
@@ -168,7 +182,7 @@ def run(ctx: Context, name: str, parameters: BaseModel, company_ids: Sequence[in
     scope = _scope(ctx, company_ids)
     min_group = VC_MIN_GROUP if ctx.viewer.role is UserRole.VC else 1
     asked = parameters.model_dump(mode="json")
-    got = computed(ctx.session, ctx.store, name, parameters, scope, min_group)
+    got = computed(ctx.session, ctx.store, name, parameters, scope, min_group, warehouse=ctx.warehouse)
     return Answer(
         analysis=name,
         companies="all" if scope is None else sorted(scope),
@@ -180,7 +194,14 @@ def run(ctx: Context, name: str, parameters: BaseModel, company_ids: Sequence[in
 
 
 def computed(
-    session: Session, store: DocumentStore, name: str, parameters: BaseModel, scope: Scope, min_group: int
+    session: Session,
+    store: DocumentStore,
+    name: str,
+    parameters: BaseModel,
+    scope: Scope,
+    min_group: int,
+    *,
+    warehouse: BigQueryService | None = None,
 ) -> cache.Cached[Any]:
     """Analysis ``name`` through the cache (the parameters' own fields plus ``min_group`` in its key)."""
     analysis = ANALYSES[name]
@@ -191,11 +212,17 @@ def computed(
         parameters={**parameters.model_dump(mode="json"), "min_group": min_group},
         scope=scope,
         result_type=analysis.result,
-        compute=lambda: analysis.run(Frames(session, store, scope), parameters, min_group),
+        compute=lambda: analysis.run(Frames(session, store, scope, warehouse), parameters, min_group),
     )
 
 
-def refresh(session: Session, store: DocumentStore, entry: AnalyticsCacheEntry) -> bool:
+def refresh(
+    session: Session,
+    store: DocumentStore,
+    entry: AnalyticsCacheEntry,
+    *,
+    warehouse: BigQueryService | None = None,
+) -> bool:
     """Compute a stale entry again for the data as it is now (a new entry, under the new key);
     False when the entry is not one of these analyses' (nothing to refresh)."""
     analysis = ANALYSES.get(entry.analysis)
@@ -205,7 +232,7 @@ def refresh(session: Session, store: DocumentStore, entry: AnalyticsCacheEntry) 
     min_group = int(str(stored.pop("min_group", 1)))
     parameters = analysis.parameters.model_validate(stored)
     scope = None if entry.scope is None else frozenset(entry.scope)
-    computed(session, store, entry.analysis, parameters, scope, min_group)
+    computed(session, store, entry.analysis, parameters, scope, min_group, warehouse=warehouse)
     return True
 
 

@@ -8,6 +8,7 @@ replaced whole, in one statement of the warehouse, so a failed sync leaves the p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -15,12 +16,15 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.config import Settings
 from backend.database import queue_sql
 from backend.database.documents import DocumentStore
 from backend.database.models_sql import Company
 from backend.service.analysis import loaders
 from backend.service.analysis.frames import SURVEY_COLUMNS, SURVEY_TYPES
-from backend.service.bigquery.warehouse import Warehouse
+from backend.service.bigquery.warehouse import Warehouse, WarehouseBusy, open_warehouse
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,25 +33,47 @@ class SyncReport:
     unchanged: int  # companies already at their data version
 
 
+def open_service(settings: Settings) -> BigQueryService | None:
+    """The warehouse the settings name, or None when it cannot be opened in this process now (the
+    analyses then read the stores directly, which is slower but gives the same frames)."""
+    try:
+        return BigQueryService(open_warehouse(settings))
+    except WarehouseBusy as exc:
+        log.warning("%s; analyses read the stores directly in this process", exc)
+        return None
+
+
 class BigQueryService:
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
 
     def sync(
-        self, session: Session, store: DocumentStore, *, progress: Callable[[int, int], None] | None = None
+        self,
+        session: Session,
+        store: DocumentStore,
+        *,
+        companies: Iterable[int] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> SyncReport:
-        """Bring every company whose data changed since its last sync up to date."""
-        companies = list(session.scalars(select(Company.id).order_by(Company.id)))
-        current = queue_sql.data_versions(session, companies)
+        """Bring every company (or those of ``companies``) whose data changed since its last sync up to
+        date."""
+        query = select(Company.id).order_by(Company.id)
+        if companies is not None:
+            query = query.where(Company.id.in_(sorted(set(companies))))
+        ids = list(session.scalars(query))
+        current = queue_sql.data_versions(session, ids)
         synced = self.warehouse.synced_versions()
-        stale = [c for c in companies if synced.get(c) != current[c]]
+        stale = [c for c in ids if synced.get(c) != current[c]]
         for n, company in enumerate(stale, start=1):
             self.warehouse.replace("surveys", [company], loaders.surveys(store, [company]))
             self.warehouse.replace("statements", [company], loaders.statements(session, [company]))
             self.warehouse.record_versions({company: current[company]})
             if progress is not None:
                 progress(n, len(stale))
-        return SyncReport(synced=stale, unchanged=len(companies) - len(stale))
+        return SyncReport(synced=stale, unchanged=len(ids) - len(stale))
+
+    def close(self) -> None:
+        self.warehouse.close()
 
     def surveys(self, companies: Iterable[int] | None) -> pd.DataFrame:
         """The loaders' survey frame, from the warehouse."""

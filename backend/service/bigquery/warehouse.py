@@ -32,6 +32,10 @@ _SQL = {
 }
 
 
+class WarehouseBusy(RuntimeError):
+    """The warehouse cannot be opened here now (another process holds the DuckDB file)."""
+
+
 class Warehouse(Protocol):
     name: str
 
@@ -58,7 +62,10 @@ class DuckDBWarehouse:
     def __init__(self, path: Path | str) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = duckdb.connect(str(path))
+        try:
+            self._db = duckdb.connect(str(path))
+        except duckdb.IOException as exc:  # DuckDB lets one process at a time open a file for writing
+            raise WarehouseBusy(f"the DuckDB warehouse {path} is open in another process: {exc}") from exc
         self._lock = threading.Lock()
         self._db.execute("CREATE TABLE IF NOT EXISTS synced (company_id BIGINT PRIMARY KEY, version BIGINT)")
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,9 @@ from backend.database import crud, queue_sql
 from backend.database.documents import DocumentStore
 from backend.database.events import Event
 from backend.database.routing import DataCategory
+
+if TYPE_CHECKING:
+    from backend.service.bigquery.service import BigQueryService
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,7 @@ class HandlerContext:
     session: Session  # the worker's transaction: the handler's SQL effect commits with the ack
     store: DocumentStore
     event: Event
+    warehouse: BigQueryService | None = None  # what refreshed analyses read through
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def refresh_analytics(ctx: HandlerContext) -> None:
                 continue
             try:
                 with ctx.session.begin_nested():
-                    refreshed = service.refresh(ctx.session, ctx.store, entry)
+                    refreshed = service.refresh(ctx.session, ctx.store, entry, warehouse=ctx.warehouse)
             except Exception as exc:  # best effort: the entry stays stale
                 log.warning("could not refresh the cached %s %s: %s", entry.analysis, doc_id, exc)
                 continue

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from backend.config import Settings
 from backend.database import DatabaseManager, queue_sql
@@ -23,6 +24,9 @@ from backend.database.routing import DOCUMENT_OUTBOX
 from backend.service.events.bus import Bus, Delivery, open_bus
 from backend.service.events.handlers import HANDLERS, Handler, HandlerContext, handlers_for, needs_order
 from backend.service.events.relay import Relay
+
+if TYPE_CHECKING:
+    from backend.service.bigquery.service import BigQueryService
 
 log = logging.getLogger(__name__)
 CLAIM = 10
@@ -43,8 +47,10 @@ class Worker:
         bus: Bus | None = None,
         handlers: tuple[Handler, ...] = HANDLERS,
         on_outcome: Progress | None = None,
+        warehouse: BigQueryService | None = None,
     ) -> None:
         self.manager = manager
+        self.warehouse = warehouse
         self.settings = manager.settings
         self.bus = bus or open_bus(manager, self.settings, ordered=needs_order(handlers))
         self.relay = Relay(manager, self.bus)
@@ -91,7 +97,7 @@ class Worker:
         store = self.manager.documents
         with self.manager.session(actor="worker") as session:
             for delivery in deliveries:
-                ctx = HandlerContext(session=session, store=store, event=delivery.event)
+                ctx = HandlerContext(session, store, delivery.event, self.warehouse)
                 for handler in handlers_for(delivery.event, self.handlers):
                     handler.run(ctx)
             self.bus.settle_all(deliveries, session=session)  # and counts them
@@ -111,7 +117,7 @@ class Worker:
                     continue
                 try:
                     with session.begin_nested():
-                        ctx = HandlerContext(session=session, store=store, event=event)
+                        ctx = HandlerContext(session, store, event, self.warehouse)
                         for handler in handlers_for(event, self.handlers):
                             handler.run(ctx)
                         self.bus.settle(delivery, session=session)
