@@ -1,38 +1,60 @@
-"""The analysis functions vs the same computation in bare pandas/SciPy, on frames already in memory.
+"""The analysis engine against bare pandas/SciPy and raw reads, each pair in one process.
 
     .venv/bin/python bench/analysis.py [--answers 1000000] [--companies 200] [--months 24]
+                                       [--only compute|load]
 
-Builds survey answers (before/after pairs, one treatment each) and P&L months in memory, then times
+compute: survey answers (before/after pairs, one treatment each) and P&L months built in memory;
+times
 
 - ``vas_change`` against a bare pandas pairing + ``scipy.stats.ttest_rel`` / ``wilcoxon`` per
   dimension, overall and per company;
 - ``monthly_scores`` + ``correlation`` (lag 2) against a bare groupby + ``pearsonr`` / ``spearmanr``;
 
-prints both times, the ratio bare / project (target >= 0.5), the peak memory the project's run
-added (tracemalloc), and the project's time at a tenth of the answers (the growth should be close to
-linear). Loading through the warehouse is not measured: the warehouse is not built yet.
+and prints both times, the ratio bare / project (target >= 0.5), the peak memory the project's run
+added (tracemalloc), and the project's time at a tenth of the answers (the growth should be close
+to linear).
+
+load: the same answers written as ``consultations`` documents into the embedded document store and
+the P&L into embedded PostgreSQL (in a temporary data dir; writing them takes a minute or two), the
+warehouse synced as the workers keep it; then the analyses' two frames read through the warehouse
+(``Frames.surveys()`` + ``.statements()``) against the raw reads of the same rows: ``pandas.read_sql``
+of ``financial_statements`` and a plain SQLite scan of the documents decoded with ``json.loads``
+into a frame. Ratio raw / project (target >= 1.0: no slower). Also printed: the first read, which
+syncs the warehouse, and the loaders reading the stores without a warehouse.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import sqlite3
 import sys
+import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.progress import MofNCompleteColumn, Progress
 from scipy import stats
+from sqlalchemy import Engine, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from backend.config import Settings
+from backend.database import DatabaseManager, crud_sql, init_db
+from backend.database.models_sql import Company
 from backend.service.analysis.correlation import correlation
 from backend.service.analysis.frames import VAS_DIMENSIONS
+from backend.service.analysis.loaders import STATEMENT_COLUMNS
+from backend.service.analysis.service import Frames
 from backend.service.analysis.vas import vas_change
 from backend.service.analysis.wellness import monthly_scores
+from backend.service.bigquery.service import BigQueryService
+from backend.service.bigquery.warehouse import DuckDBWarehouse
 
 
 def frames(answers: int, companies: int, months: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -140,9 +162,18 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--companies", type=int, default=200)
     parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--only", choices=["compute", "load"])
     args = parser.parse_args()
     print(f"building {args.answers:,} answers, {args.companies} companies × {args.months} months of P&L ...")
     surveys, pl = frames(args.answers, args.companies, args.months)
+    if args.only != "load":
+        compute(surveys, pl, args)
+    if args.only != "compute":
+        with tempfile.TemporaryDirectory() as tmp:
+            load(Path(tmp), surveys, pl)
+
+
+def compute(surveys: pd.DataFrame, pl: pd.DataFrame, args: argparse.Namespace) -> None:
     small, small_pl = frames(args.answers // 10, args.companies, args.months)
     cases: list[
         tuple[str, Callable[[pd.DataFrame, pd.DataFrame], Any], Callable[[pd.DataFrame, pd.DataFrame], Any]]
@@ -168,7 +199,123 @@ def main() -> None:
     print(
         "\nratio = bare / project (target >= 0.5); growth = time at all answers / at a tenth (10× is linear)"
     )
-    print("loading through the warehouse vs a raw scan: not measured, the warehouse is not built yet")
+
+
+# --- loading -----------------------------------------------------------------------------------------
+
+
+def load(tmp: Path, surveys: pd.DataFrame, pl: pd.DataFrame) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp / "data")  # type: ignore[call-arg]
+    manager = DatabaseManager()
+    manager.configure(settings)
+    print("\nstarting embedded PostgreSQL and writing the rows into the stores ...", flush=True)
+    init_db()
+    store = manager.documents
+    companies = sorted(int(c) for c in pl["company_id"].unique())
+    with manager.session(actor="bench") as session:
+        for n in companies:
+            crud_sql.companies.create(session, data={"name": f"ベンチ {n} 株式会社"})
+        ids = list(session.scalars(select(Company.id).order_by(Company.id)))
+        renumber = dict(zip(companies, ids, strict=True))
+        rows = pl.assign(company_id=pl["company_id"].map(renumber), period=pl["period"].dt.strftime("%Y-%m"))
+        filled = rows.assign(cost_of_sales_yen=0, sga_yen=0, net_income_yen=0).astype(object)
+        crud_sql.bulk_create_financial_statements(session, rows=filled.to_dict("records"))
+    written = 0
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn()) as progress:
+        task = progress.add_task("consultations", total=len(surveys))
+        for chunk in _documents(surveys, renumber):
+            with store.batch() as batch:
+                for doc_id, data in chunk:
+                    batch.set(f"consultations/{doc_id}", data)
+            written += len(chunk)
+            progress.update(task, completed=written)
+    warehouse = BigQueryService(DuckDBWarehouse(tmp / "warehouse.duckdb"))
+    with manager.session(actor="bench") as session:
+        started = time.perf_counter()
+        first = Frames(session, store, None, warehouse)
+        first.surveys(), first.statements()
+        t_first = time.perf_counter() - started
+
+        def project() -> None:
+            frames = Frames(session, store, None, warehouse)
+            frames.surveys(), frames.statements()
+
+        def direct() -> None:
+            frames = Frames(session, store, None)
+            frames.surveys(), frames.statements()
+
+        t_project = timed(project, repeat=3)
+        t_direct = timed(direct, repeat=1)
+        engine = manager.engine
+    t_raw = timed(lambda: raw_reads(engine, settings.documents_path), repeat=3)
+    peak = peak_mb(project)
+    warehouse.close()
+    manager.close()
+    DatabaseManager.reset()
+    print(
+        f"\n{'loading ' + format(len(surveys), ',') + ' answers + ' + format(len(pl), ',') + ' P&L rows':<44}"
+        f" {'seconds':>8}"
+    )
+    print(f"{'through the warehouse (synced)':<44} {t_project:>8.2f}   peak {peak:,.0f} MB")
+    ratio = t_raw / t_project
+    print(f"{'raw read_sql + raw document scan':<44} {t_raw:>8.2f}   ratio raw / project {ratio:.2f}")
+    print(f"{'first read (syncs the warehouse)':<44} {t_first:>8.2f}")
+    print(f"{'loaders without a warehouse':<44} {t_direct:>8.2f}")
+    print("ratio target >= 1.0 (the warehouse is no slower than the raw reads)")
+
+
+def _documents(surveys: pd.DataFrame, renumber: dict[int, int]) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The answers as ``consultations`` documents, in chunks of 500 (a batch's most)."""
+    for start in range(0, len(surveys), 500):
+        part = surveys.iloc[start : start + 500]
+        chunk = []
+        for n, row in enumerate(part.itertuples(index=False), start=start):
+            chunk.append(
+                (
+                    f"s{n:08d}",
+                    {
+                        "employee_id": int(row.employee_id),
+                        "company_id": renumber[int(row.company_id)],
+                        "treatment_id": row.treatment_id,
+                        "phase": row.phase,
+                        "answered_at": pd.Timestamp(row.answered_at).to_pydatetime(),
+                        "vas": {d: float(getattr(row, d)) for d in VAS_DIMENSIONS},
+                        "source": "upload",
+                    },
+                )
+            )
+        yield chunk
+
+
+def raw_reads(engine: Engine, documents: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same rows read the plain way: ``pandas.read_sql`` and a SQLite scan + ``json.loads``."""
+    with engine.connect() as connection:
+        statements = pd.read_sql(
+            text(f"SELECT {', '.join(STATEMENT_COLUMNS)} FROM financial_statements"),
+            connection,
+        )
+    db = sqlite3.connect(documents)
+    rows = []
+    for (data,) in db.execute("SELECT data FROM documents WHERE parent = 'consultations'"):
+        doc = json.loads(data)
+        vas = doc["vas"]
+        rows.append(
+            (
+                doc["employee_id"],
+                doc["company_id"],
+                doc.get("treatment_id"),
+                doc["phase"],
+                doc["answered_at"]["__ts__"],
+            )
+            + tuple(vas[d] for d in VAS_DIMENSIONS)
+        )
+    db.close()
+    answers = pd.DataFrame(
+        rows,
+        columns=["employee_id", "company_id", "treatment_id", "phase", "answered_at"] + list(VAS_DIMENSIONS),
+    )
+    answers["answered_at"] = pd.to_datetime(answers["answered_at"], utc=True, format="ISO8601")
+    return statements, answers
 
 
 if __name__ == "__main__":
