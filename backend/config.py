@@ -137,6 +137,16 @@ class Settings(BaseSettings):
         description="The analysis warehouse: 'duckdb' (a file in data_dir).",
     )
 
+    analysis_inline_max_answers: int = Field(
+        default=100_000,
+        ge=0,
+        description="An analysis over more survey answers than this (and not in the cache) is left to "
+        "the workers: the API answers 202 with a job to poll.",
+    )
+    analysis_job_timeout_s: float = Field(
+        default=900, gt=0, description="A job not computed within this long is reported failed."
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

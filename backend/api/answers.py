@@ -16,17 +16,28 @@ from backend.errors import WellnessError
 T = TypeVar("T")
 
 
-async def answer(call: Callable[[], BaseModel | None], unit: UnitOfWork, status_code: int = 200) -> Response:
+async def answer(
+    call: Callable[[], BaseModel | None],
+    unit: UnitOfWork,
+    status_code: int = 200,
+    *,
+    status_of: Callable[[BaseModel], tuple[int, dict[str, str]]] | None = None,
+) -> Response:
     """The JSON answer of ``call()``, a Public model the service has already validated (None: no body).
 
     One thread hop runs the call and ends the unit of work (commit, or rollback on error), so the
     data is committed before the answer is sent. The answer is a ready Response: FastAPI does not
     validate the model a second time; the route's ``response_model`` still documents it.
+    ``status_of`` gives the status and headers from the result (a 202 with its Location, say).
     """
     result = await run_in_threadpool(_work_then_end, call, unit)
     if result is None:
         return Response(status_code=status_code)
-    return Response(result.model_dump_json(), status_code=status_code, media_type="application/json")
+    headers: dict[str, str] = {}
+    if status_of is not None:
+        status_code, headers = status_of(result)
+    body = result.model_dump_json()
+    return Response(body, status_code=status_code, headers=headers, media_type="application/json")
 
 
 async def answer_or_error(call: Callable[[], BaseModel | WellnessError], unit: UnitOfWork) -> Response:

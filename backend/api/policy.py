@@ -99,6 +99,7 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("GET",     "/ingest/templates/{dataset}",           STAFF,     False),
     # aggregates: VC users see them over at least 5 employees; segments describe individuals
     ("GET",     "/analyses",                             EVERYONE,  False),
+    ("GET",     "/analyses/jobs/{job_id}",               EVERYONE,  False),
     ("POST",    "/analyses/vas_change",                  EVERYONE,  True),
     ("POST",    "/analyses/wellness_score",              EVERYONE,  True),
     ("POST",    "/analyses/correlation",                 EVERYONE,  True),

@@ -30,6 +30,7 @@ from backend.database.documents.port import (
     validated_write,
 )
 from backend.database.models import (
+    AnalysisJob,
     AnalyticsCacheEntry,
     ChatMessage,
     Consultation,
@@ -389,6 +390,14 @@ def _user_key(user_id: object) -> int:
 chats = DocumentRepository(ChatMessage, category=DataCategory.CHAT, order_by="created_at", events=True)
 analytics = DocumentRepository(
     AnalyticsCacheEntry, category=DataCategory.ANALYTICS_CACHE, order_by="-computed_at"
+)
+analysis_jobs = DocumentRepository(
+    AnalysisJob,
+    category=DataCategory.ANALYTICS_CACHE,
+    collection="analysis_jobs",
+    order_by="-created_at",
+    events=True,
+    created="requested",
 )
 sessions = DocumentRepository(UserSession, category=DataCategory.USER_SESSION, order_by="-created_at")
 ingest_jobs = DocumentRepository(

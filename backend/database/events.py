@@ -48,6 +48,7 @@ ENTITIES: dict[str, tuple[str, DataCategory]] = {
     "consultations": ("survey", DataCategory.SURVEY),
     "treatments": ("treatment", DataCategory.TREATMENT),
     "reports": ("report", DataCategory.REPORT),
+    "analysis_jobs": ("analysis_job", DataCategory.ANALYTICS_CACHE),
 }
 _ORM_ACTIONS = {"create": "created", "update": "updated", "delete": "deleted"}
 

@@ -177,6 +177,22 @@ class AnalyticsCacheEntry(_Document):
         return value
 
 
+class AnalysisJob(_Document):
+    """An analysis a worker computes because it is too large to answer inline (``analysis_jobs``):
+    its result lands in the cache under ``cache_key``; only its requester may read it."""
+
+    analysis: Label
+    parameters: Parameters = Field(default_factory=dict)  # the analysis's own, as asked
+    scope: list[Id] | None = None  # the companies; None: every company
+    min_group: Annotated[int, Field(strict=True, ge=1, le=1000)]
+    requested_by: Id
+    status: Literal["requested", "done", "failed"] = "requested"
+    cache_key: Key | None = None
+    error: LongText | None = None
+    created_at: Timestamp
+    completed_at: Timestamp | None = None
+
+
 class UserSession(_Document):
     """A login session (``sessions``); only the SHA-256 of the token is stored."""
 

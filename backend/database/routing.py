@@ -58,7 +58,7 @@ ROUTES: dict[DataCategory, Route] = {
     DataCategory.BILLING: Route(DatabaseType.POSTGRESQL, ("invoices", "payments")),
     DataCategory.AUDIT_LOG: Route(DatabaseType.POSTGRESQL, ("audit_logs",)),
     DataCategory.CHAT: Route(DatabaseType.FIRESTORE, ("chats",)),
-    DataCategory.ANALYTICS_CACHE: Route(DatabaseType.FIRESTORE, ("analytics",)),
+    DataCategory.ANALYTICS_CACHE: Route(DatabaseType.FIRESTORE, ("analytics", "analysis_jobs")),
     DataCategory.USER_SESSION: Route(DatabaseType.FIRESTORE, ("sessions", "login_attempts")),
     DataCategory.SURVEY: Route(DatabaseType.FIRESTORE, ("consultations",)),
     DataCategory.TREATMENT: Route(DatabaseType.FIRESTORE, ("treatments",)),

@@ -3,9 +3,16 @@ small groups suppressed, a company outside the grants does not exist for them.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
+
+from backend.api import deps
+from backend.config import Settings
 from backend.database import crud, crud_sql, queue_sql
+from backend.database.events import document_outbox
+from backend.service.events import handlers
 from tests.api.conftest import Api
 from tests.api.world import World
 from tests.database.document_factories import T0, consultation_data, vas
@@ -120,3 +127,89 @@ def test_a_json_null_body_is_no_body(api: Api, world: World) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json()["companies"] == "all"
+
+
+@pytest.fixture
+def jobs_only(api: Api) -> Iterator[Settings]:
+    """Every analysis not in the cache is left to the workers (the inline limit is 0 answers)."""
+    settings = api.manager.settings.model_copy(update={"analysis_inline_max_answers": 0})
+    app = api.client.app
+    app.dependency_overrides[deps.get_settings] = lambda: settings  # type: ignore[attr-defined]
+    yield settings
+    app.dependency_overrides.pop(deps.get_settings)  # type: ignore[attr-defined]
+
+
+def work_the_job(api: Api, job_id: str) -> int:
+    """What a worker does with the job's events in the document outbox; answers how many handlers ran."""
+    ran = 0
+    with api.manager.session(actor="worker") as session:
+        for _, event in document_outbox(api.store, limit=100):
+            if (event.type, event.entity_id) == ("analysis_job.requested", job_id):
+                for handler in handlers.handlers_for(event, handlers.HANDLERS):  # as the worker picks them
+                    handler.run(handlers.HandlerContext(session, api.store, event))
+                    ran += 1
+    return ran
+
+
+def test_a_large_analysis_is_a_job_that_the_workers_compute(
+    api: Api, world: World, jobs_only: Settings
+) -> None:
+    pairs(api, world.own.id, 6)
+    url, scope = "/api/v1/analyses/vas_change", {"company_ids": [world.own.id]}
+    started = api.client.post(url, json=scope, headers=world.headers("analyst"))
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert (job["status"], job["answer"], job["analysis"]) == ("requested", None, "vas_change")
+    assert started.headers["location"] == f"/api/v1/analyses/jobs/{job['id']}"
+    waiting = api.client.get(started.headers["location"], headers=world.headers("analyst"))
+    assert (waiting.status_code, waiting.json()["status"]) == (200, "requested")
+    assert work_the_job(api, job["id"]) == 1
+    done = api.client.get(started.headers["location"], headers=world.headers("analyst")).json()
+    assert (done["status"], done["error"]) == ("done", None)
+    assert done["answer"]["companies"] == [world.own.id]
+    assert physical(done["answer"]["result"]["overall"])["mean_change"] == 10.0
+    inline = api.client.post(url, json=scope, headers=world.headers("analyst"))  # now in the cache
+    assert inline.status_code == 200
+    assert inline.json()["from_cache"] is True
+    assert inline.json()["result"] == done["answer"]["result"]
+    assert work_the_job(api, job["id"]) == 1  # a redelivered event: the job is done, nothing runs again
+    assert api.client.get(started.headers["location"], headers=world.headers("analyst")).json() == done
+
+
+def test_a_job_is_its_requester_s_only_and_an_unworked_one_fails_after_the_timeout(
+    api: Api, world: World, jobs_only: Settings
+) -> None:
+    pairs(api, world.own.id, 6)
+    started = api.client.post(
+        "/api/v1/analyses/vas_change", json={"company_ids": [world.own.id]}, headers=world.headers("vc")
+    )
+    assert started.status_code == 202, started.text
+    where = started.headers["location"]
+    for other in ("analyst", "admin"):  # someone else's job does not exist for them
+        assert api.client.get(where, headers=world.headers(other)).status_code == 404
+    assert api.client.get("/api/v1/analyses/jobs/nope", headers=world.headers("vc")).status_code == 404
+    assert api.client.get("/api/v1/analyses/jobs/..%2Fx", headers=world.headers("vc")).status_code in (
+        404,
+        422,
+    )
+    jobs_only.analysis_job_timeout_s = 0.001
+    late = api.client.get(where, headers=world.headers("vc")).json()
+    assert (late["status"], late["answer"]) == ("failed", None)
+    assert "workers" in late["error"]
+
+
+def test_a_job_whose_parameters_no_longer_fit_says_failed_with_the_reason(
+    api: Api, world: World, jobs_only: Settings
+) -> None:
+    pairs(api, world.own.id, 6)
+    started = api.client.post(
+        "/api/v1/analyses/correlation", json={"company_ids": [world.own.id]}, headers=world.headers("analyst")
+    )
+    assert started.status_code == 202, started.text
+    job_id = started.json()["id"]
+    # asked before an upgrade that dropped the parameter: the worker cannot compute it
+    crud.analysis_jobs.update(api.store, job_id, data={"parameters": {"window_months": 3}})
+    assert work_the_job(api, job_id) == 1
+    failed = api.client.get(started.headers["location"], headers=world.headers("analyst")).json()
+    assert (failed["status"], failed["answer"]) == ("failed", None)
+    assert "window_months" in failed["error"]

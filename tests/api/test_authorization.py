@@ -127,10 +127,13 @@ CHANGES = {
 EMPLOYEES_CSV = "社員番号,部署\nN-1,開発\n".encode()
 
 
-def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any]]:
-    """The URL and the request's body (``json``, or ``files`` and ``data``) that exercise ``rule``."""
+def request_for(rule: Rule, case: str, world: World, role: str) -> tuple[str, dict[str, Any]]:
+    """The URL and the request's body (``json``, or ``files`` and ``data``) that exercise ``rule``
+    for a user of ``role``."""
     path = rule.path
     resource = path.split("/")[3]
+    if path.startswith(ANALYSIS_JOBS):  # a job is its requester's: each role asks for its own
+        return path.replace("{job_id}", world.analysis_jobs[role]), {"json": None}
     if path.startswith(FORMS):
         return _form_request(rule, case, world)
     if path.startswith(ANALYSES) and rule.tenant:
@@ -173,6 +176,7 @@ def request_for(rule: Rule, case: str, world: World) -> tuple[str, dict[str, Any
 
 FORMS = "/api/v1/ingest/google-forms"
 ANALYSES = "/api/v1/analyses/"
+ANALYSIS_JOBS = "/api/v1/analyses/jobs/"
 MISSING_DELIVERY = "f" * 32
 
 
@@ -227,6 +231,6 @@ def test_matrix(api: Api, world: World, rule: Rule, role: str, case: str) -> Non
     resource = rule.path.split("/")[3]
     if rule.method == "DELETE" and resource in DEPENDANTS and case in ("own", "other"):
         _remove_dependants(api, resource, _company(world, case))
-    url, body = request_for(rule, case, world)
+    url, body = request_for(rule, case, world, role)
     response = api.client.request(rule.method, url, headers=world.headers(role), **body)
     assert response.status_code == expected(rule, role, case), response.text

@@ -52,6 +52,7 @@ class World:
     tokens: dict[str, str]  # role -> bearer token
     subject: User  # a VC user for the user-management routes to act on
     job_id: str  # an ingestion job
+    analysis_jobs: dict[str, str]  # role -> an analysis job of that role's user, of the own company
     dead_letter: str  # the id of an event on the dead letters
 
     def headers(self, role: str) -> dict[str, str]:
@@ -83,13 +84,21 @@ def make_world(manager: DatabaseManager) -> World:
         "created_at": now, "updated_at": now,
     }  # fmt: skip
     crud.ingest_jobs.create(store, data=job, doc_id=job_id)
+    analysis_jobs = {
+        role: crud.analysis_jobs.create(
+            store,
+            data={"analysis": "vas_change", "scope": [own.id], "min_group": 1, "requested_by": user.id,
+                  "created_at": now},
+        )[0]
+        for role, user in users.items()
+    }  # fmt: skip
     dead = events.new_event("companies", "created", entity_id=own.id, company_id=own.id, actor="test")
     with manager.session(actor="test") as session:
         queue_sql.enqueue(session, [dead])
         queue_sql.bury(session, dead.id, 0, error="RuntimeError: a handler that failed")
     return World(
         own=own, other=other, users=users, tokens=tokens, subject=subject, job_id=job_id,
-        dead_letter=str(dead.id),
+        analysis_jobs=analysis_jobs, dead_letter=str(dead.id),
     )  # fmt: skip
 
 

@@ -1,6 +1,8 @@
 """The analyses: ``GET /analyses`` lists them with their parameters; ``POST /analyses/{name}`` runs
-one over a scope (``company_ids``; omitted: every company the caller may see) and answers inline,
-from the analytics cache when the data has not changed. Methods and limits: docs/analyses.md.
+one over a scope (``company_ids``; omitted: every company the caller may see) and answers inline
+(from the analytics cache when the data has not changed), or, when the scope holds more survey
+answers than ``WELLNESS_ANALYSIS_INLINE_MAX_ANSWERS``, answers ``202`` with a job that the workers
+compute and ``GET /analyses/jobs/{id}`` reports. Methods and limits: docs/analyses.md.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations when they are
@@ -8,11 +10,11 @@ from the analytics cache when the data has not changed. Methods and limits: docs
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from backend.api.answers import answer
-from backend.api.deps import ContextDep, UnitDep
+from backend.api.deps import ContextDep, SettingsDep, UnitDep
 from backend.api.policy import PREFIX, RULES
 from backend.database.validation import INT64_MAX
 from backend.service.analysis import service
@@ -52,6 +54,27 @@ async def list_analyses() -> AnalysisList:
     )
 
 
+def _status_of(result: BaseModel) -> tuple[int, dict[str, str]]:
+    if isinstance(result, service.JobStatus):
+        return 202, {"Location": f"{PREFIX}/analyses/jobs/{result.id}"}
+    return 200, {}
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response_model=service.JobStatus,
+    summary="An analysis job: its status and, once done, its answer",
+)
+async def get_job(
+    job_id: Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
+    ctx: ContextDep,
+    unit: UnitDep,
+    settings: SettingsDep,
+) -> Response:
+    timeout = settings.analysis_job_timeout_s
+    return await answer(lambda: service.job_status(ctx, job_id, timeout_s=timeout), unit)
+
+
 def _add(analysis: service.Analysis) -> None:
     request = create_model(
         f"{analysis.name.title().replace('_', '')}Request",
@@ -65,14 +88,29 @@ def _add(analysis: service.Analysis) -> None:
         parameters=(analysis.parameters, Field(default_factory=analysis.parameters)),
     )
 
-    async def run(ctx: ContextDep, unit: UnitDep, body: Annotated[request | None, Body()] = None) -> Response:
+    async def run(
+        ctx: ContextDep,
+        unit: UnitDep,
+        settings: SettingsDep,
+        body: Annotated[request | None, Body()] = None,
+    ) -> Response:
         asked: Any = body if body is not None else request()  # no body: every company, the defaults
+        most = settings.analysis_inline_max_answers
         return await answer(
-            lambda: service.run(ctx, analysis.name, asked.parameters, asked.company_ids), unit
+            lambda: service.ask(
+                ctx, analysis.name, asked.parameters, asked.company_ids, inline_max_answers=most
+            ),
+            unit,
+            status_of=_status_of,
         )
 
     router.add_api_route(
-        f"/{analysis.name}", run, methods=["POST"], response_model=service.Answer, summary=analysis.summary
+        f"/{analysis.name}",
+        run,
+        methods=["POST"],
+        response_model=service.Answer,
+        responses={202: {"model": service.JobStatus, "description": "Left to the workers: poll Location."}},
+        summary=analysis.summary,
     )
 
 

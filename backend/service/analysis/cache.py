@@ -122,6 +122,20 @@ def cached_for(
         return Cached(result=result, from_cache=False, computed_at=at, key=key)
 
 
+def lookup(
+    session: Session,
+    store: DocumentStore,
+    *,
+    analysis: str,
+    parameters: Mapping[str, Any],
+    scope: Scope,
+    result_type: type[R],
+) -> Cached[R] | None:
+    """The fresh cached result for this key, or None (nothing is computed)."""
+    key = cache_key(analysis, parameters, scope, versions_in_scope(session, scope))
+    return _fresh(store, key, result_type)
+
+
 def _fresh(store: DocumentStore, key: str, result_type: type[R]) -> Cached[R] | None:
     entry = crud.analytics.find(store, key)
     now = datetime.now(UTC)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal
 
@@ -21,10 +21,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from backend.database import crud_sql
+from backend.database import crud, crud_sql
 from backend.database.documents import DocumentStore
-from backend.database.models import AnalyticsCacheEntry
+from backend.database.models import AnalysisJob, AnalyticsCacheEntry
 from backend.database.models_sql import UserRole
+from backend.errors import WellnessError
 from backend.service.analysis import cache, loaders
 from backend.service.analysis.correlation import Correlation, correlation
 from backend.service.analysis.regression import Regression, regression
@@ -37,6 +38,7 @@ from backend.service.bigquery.service import BigQueryService
 from backend.service.context import Context
 
 VC_MIN_GROUP = 5
+IN_LIMIT = 30  # values in one "in" condition (Firestore's limit)
 Scope = frozenset[int] | None
 
 
@@ -70,6 +72,21 @@ class Answer(BaseModel):
     from_cache: bool
     computed_at: datetime
     result: Any
+
+
+JobState = Literal["requested", "done", "failed", "expired"]
+
+
+class JobStatus(BaseModel):
+    """An analysis left to the workers: poll ``GET /api/v1/analyses/jobs/{id}`` until it is done."""
+
+    id: str
+    analysis: str
+    status: JobState = Field(description="expired: the data changed after it was done; ask again.")
+    created_at: datetime
+    completed_at: datetime | None
+    error: str | None
+    answer: Answer | None = Field(description="Once done: the answer, as an inline one would be.")
 
 
 @dataclass(frozen=True)
@@ -178,11 +195,95 @@ ANALYSES: dict[str, Analysis] = {
 
 
 def run(ctx: Context, name: str, parameters: BaseModel, company_ids: Sequence[int] | None) -> Answer:
-    """Analysis ``name`` over the companies asked for (None: every company the viewer may see)."""
-    scope = _scope(ctx, company_ids)
-    min_group = VC_MIN_GROUP if ctx.viewer.role is UserRole.VC else 1
-    asked = parameters.model_dump(mode="json")
+    """Analysis ``name`` over the companies asked for (None: every company the viewer may see),
+    computed here when the cache does not have it."""
+    scope, min_group = _scope(ctx, company_ids), _min_group(ctx)
     got = computed(ctx.session, ctx.store, name, parameters, scope, min_group, warehouse=ctx.warehouse)
+    return _answer(name, parameters.model_dump(mode="json"), scope, got)
+
+
+def ask(
+    ctx: Context,
+    name: str,
+    parameters: BaseModel,
+    company_ids: Sequence[int] | None,
+    *,
+    inline_max_answers: int,
+) -> Answer | JobStatus:
+    """As ``run`` when the cache has the answer or the scope holds at most ``inline_max_answers``
+    survey answers; otherwise a job for the workers (``analysis_job.requested``) to poll."""
+    scope, min_group = _scope(ctx, company_ids), _min_group(ctx)
+    asked = parameters.model_dump(mode="json")
+    keyed = {**asked, "min_group": min_group}
+    analysis = ANALYSES[name]
+    hit = cache.lookup(
+        ctx.session, ctx.store, analysis=name, parameters=keyed, scope=scope, result_type=analysis.result
+    )
+    if hit is not None:
+        return _answer(name, asked, scope, hit)
+    if answers_in(ctx.store, scope) <= inline_max_answers:
+        return run(ctx, name, parameters, company_ids)
+    job = AnalysisJob(
+        analysis=name,
+        parameters=asked,
+        scope=None if scope is None else sorted(scope),
+        min_group=min_group,
+        requested_by=ctx.viewer.user_id,
+        created_at=datetime.now(UTC),
+    )
+    job_id, job = crud.analysis_jobs.create(ctx.store, data=job, actor=ctx.viewer.actor)
+    return _status(ctx.store, job_id, job, timeout_s=None)
+
+
+def job_status(ctx: Context, job_id: str, *, timeout_s: float) -> JobStatus:
+    """A job of the viewer's (any other answers 404, as a missing one does); a job still requested
+    after ``timeout_s`` is reported failed."""
+    job = crud.analysis_jobs.find(ctx.store, job_id)
+    visible = ctx.viewer.companies
+    if job is None or job.requested_by != ctx.viewer.user_id:
+        raise crud.analysis_jobs.not_found(job_id)
+    if visible is not None and (job.scope is None or not set(job.scope) <= visible):  # grants revoked
+        raise crud.analysis_jobs.not_found(job_id)
+    return _status(ctx.store, job_id, job, timeout_s=timeout_s)
+
+
+def run_job(
+    session: Session, store: DocumentStore, job_id: str, *, warehouse: BigQueryService | None = None
+) -> None:
+    """Compute a requested job into the cache and mark it done, or failed when the analysis refuses
+    its data (any other error propagates: the event is delivered again). Done jobs are left alone."""
+    job = crud.analysis_jobs.find(store, job_id)
+    if job is None or job.status != "requested":
+        return
+    analysis = ANALYSES[job.analysis]
+    scope = None if job.scope is None else frozenset(job.scope)
+    try:
+        parameters = analysis.parameters.model_validate(job.parameters)
+        got = computed(session, store, job.analysis, parameters, scope, job.min_group, warehouse=warehouse)
+    except (WellnessError, ValueError) as exc:
+        crud.analysis_jobs.update(
+            store,
+            job_id,
+            data={"status": "failed", "error": str(exc)[:5000], "completed_at": datetime.now(UTC)},
+        )
+        return
+    crud.analysis_jobs.update(
+        store, job_id, data={"status": "done", "cache_key": got.key, "completed_at": datetime.now(UTC)}
+    )
+
+
+def answers_in(store: DocumentStore, scope: Scope) -> int:
+    """How many survey answers the companies in scope hold (every company's for None)."""
+    if scope is None:
+        return crud.consultations.count(store)
+    ids = sorted(scope)
+    return sum(
+        crud.consultations.count(store, conditions=[{"field": "company_id", "operator": "in", "value": part}])
+        for part in (ids[n : n + IN_LIMIT] for n in range(0, len(ids), IN_LIMIT))
+    )
+
+
+def _answer(name: str, asked: dict[str, Any], scope: Scope, got: cache.Cached[Any]) -> Answer:
     return Answer(
         analysis=name,
         companies="all" if scope is None else sorted(scope),
@@ -191,6 +292,39 @@ def run(ctx: Context, name: str, parameters: BaseModel, company_ids: Sequence[in
         computed_at=got.computed_at,
         result=got.result.model_dump(mode="json"),
     )
+
+
+def _status(store: DocumentStore, job_id: str, job: AnalysisJob, *, timeout_s: float | None) -> JobStatus:
+    status: JobState = job.status
+    error, answer = job.error, None
+    waited = (datetime.now(UTC) - job.created_at).total_seconds()
+    if status == "requested" and timeout_s is not None and waited > timeout_s:
+        status = "failed"
+        error = f"not computed within {timeout_s:.0f} s (are the workers running?); ask again"
+    if status == "done" and job.cache_key is not None:
+        entry = crud.analytics.find(store, job.cache_key)
+        if entry is None:  # replaced by a newer computation since
+            status, error = "expired", "the data changed since this job was done; ask again"
+        else:
+            scope = None if job.scope is None else frozenset(job.scope)
+            result = ANALYSES[job.analysis].result.model_validate(entry.result)
+            got = cache.Cached(
+                result=result, from_cache=True, computed_at=entry.computed_at, key=entry.cache_key
+            )
+            answer = _answer(job.analysis, dict(job.parameters), scope, got)
+    return JobStatus(
+        id=job_id,
+        analysis=job.analysis,
+        status=status,
+        created_at=job.created_at,
+        completed_at=job.completed_at,
+        error=error,
+        answer=answer,
+    )
+
+
+def _min_group(ctx: Context) -> int:
+    return VC_MIN_GROUP if ctx.viewer.role is UserRole.VC else 1
 
 
 def computed(

@@ -91,6 +91,14 @@ def refresh_analytics(ctx: HandlerContext) -> None:
                 crud.analytics.delete(ctx.store, doc_id)
 
 
+def run_analysis_job(ctx: HandlerContext) -> None:
+    """An analysis too large to answer inline is computed here, into the cache; its job says done."""
+    from backend.service.analysis import service
+
+    if ctx.event.entity_id is not None:
+        service.run_job(ctx.session, ctx.store, ctx.event.entity_id, warehouse=ctx.warehouse)
+
+
 def pick_up_report(ctx: HandlerContext) -> None:
     """A requested report is picked up here; rendering it is the reports service's (not built yet)."""
     if queue_sql.first_time(ctx.session, ctx.event.id, "report_requested"):
@@ -101,6 +109,7 @@ HANDLERS: tuple[Handler, ...] = (
     Handler("data_version", _touches_data, bump_data_version),
     Handler("stale_analytics", _touches_data, mark_analytics_stale),
     Handler("refresh_analytics", _touches_data, refresh_analytics),
+    Handler("analysis_job", lambda e: e.type == "analysis_job.requested", run_analysis_job),
     Handler("report_requested", lambda e: e.type == "report.requested", pick_up_report),
 )
 
