@@ -5,7 +5,8 @@ scope). Every event touching a company's data bumps its version (``handlers.bump
 so a result computed before a change can never be served under the new key; the worker also marks
 the old entries stale (``handlers.mark_analytics_stale``). A request whose key has a fresh entry is
 served from it; otherwise the analysis runs and its result is stored. Identical requests in one
-process at the same time compute once: the others wait for the first and read its entry.
+process, or in processes sharing the database, at the same time compute once: the others wait for
+the first and read its entry.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.database import crud, queue_sql
+from backend.database import crud, locks, queue_sql
 from backend.database.documents import DocumentStore
 from backend.database.models import AnalyticsCacheEntry
 from backend.database.models_sql import Company
@@ -74,6 +75,7 @@ def cached(
     versions = versions_in_scope(session, scope)
     return cached_for(
         store,
+        session=session,
         analysis=analysis,
         parameters=parameters,
         scope=scope,
@@ -94,12 +96,17 @@ def cached_for(
     result_type: type[R],
     compute: Callable[[], R],
     ttl: timedelta | None = None,
+    session: Session | None = None,
 ) -> Cached[R]:
-    """``cached`` with the data versions already read."""
+    """``cached`` with the data versions already read. With ``session``, processes computing the
+    same key also wait for each other (a PostgreSQL advisory lock held until its transaction ends,
+    after the entry is written), so one computes and the others read its entry."""
     key = cache_key(analysis, parameters, scope, versions)
     if (hit := _fresh(store, key, result_type)) is not None:
         return hit
     with _single_flight(key):
+        if session is not None:
+            locks.lock_for_transaction(session, f"analytics:{key}")
         if (hit := _fresh(store, key, result_type)) is not None:  # computed while this one waited
             return hit
         result = compute()

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from backend.database import crud, crud_sql, queue_sql
+from backend.database import crud, crud_sql, locks, queue_sql
 from backend.database.documents import DocumentStore
+from backend.database.models import AnalyticsCacheEntry
 from backend.service.analysis import cache
 from backend.service.analysis.results import Interval
 from tests.database.factories import company_data
@@ -141,3 +143,55 @@ def test_the_key_changes_with_everything_the_result_depends_on(other: dict[str, 
     }
     assert cache.cache_key(**base) == cache.cache_key(**dict(base))  # type: ignore[arg-type]
     assert cache.cache_key(**base) != cache.cache_key(**(base | other))  # type: ignore[arg-type]
+
+
+def test_a_computation_in_another_process_is_waited_for_and_read(
+    engine: Engine, document_store: DocumentStore
+) -> None:
+    """The PostgreSQL lock makes a request wait for another process computing the same key (its own
+    connection holding the lock, as another API instance or worker would), then read its entry."""
+    versions = {1: 7}
+    key = cache.cache_key("roi", {}, None, versions)
+    compute = Counter()
+    got: list[cache.Cached[Interval]] = []
+
+    def request() -> None:
+        with Session(bind=engine) as session, session.begin():
+            got.append(
+                cache.cached_for(
+                    document_store,
+                    session=session,
+                    analysis="roi",
+                    parameters={},
+                    scope=None,
+                    versions=versions,
+                    result_type=Interval,
+                    compute=compute,
+                )
+            )
+
+    with Session(bind=engine) as other, other.begin():
+        locks.lock_for_transaction(other, f"analytics:{key}")
+        waiting = threading.Thread(target=request)
+        waiting.start()
+        deadline = time.monotonic() + 10
+        while not _waits_for_advisory_lock(engine) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _waits_for_advisory_lock(engine), "the request did not wait for the other process"
+        assert got == []
+        at = datetime.now(UTC)
+        entry = AnalyticsCacheEntry(
+            cache_key=key, analysis="roi", data_version="7", result={"low": 1.0, "high": 2.0}, computed_at=at
+        )
+        batch = document_store.batch()
+        crud.analytics.set_in(batch, key, entry)
+        batch.commit()  # the other process wrote its entry, then its transaction ends
+    waiting.join(timeout=10)
+    assert [(g.from_cache, g.result) for g in got] == [(True, Interval(low=1.0, high=2.0))]
+    assert compute.calls == 0
+
+
+def _waits_for_advisory_lock(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return bool(connection.execute(query).scalar())
