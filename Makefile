@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)  ## serve the API on embedded defaults (http://127.0.0.1:8000/healthz)
-	$(BIN)/wellness serve
+run: $(STAMP)  ## serve the API on embedded defaults; the first start loads the demo data and accounts
+	$(BIN)/wellness serve --demo
 
 test: lint pytest  ## everything CI checks
 

@@ -15,6 +15,23 @@ from backend.service.demo.generate import Scale
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
 
+def seed_with_progress(manager: DatabaseManager, *, seed: int = 1, scale: Scale = "full") -> demo.SeedReport:
+    """The demo data, with a progress bar on standard error."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    ) as bar:
+        task = bar.add_task("demo data", total=demo.steps(scale))
+
+        def step(what: str) -> None:
+            bar.update(task, advance=1, description=what)
+
+        return demo.seed(manager, manager.settings, seed=seed, scale=scale, step=step)
+
+
 @app.command("seed")
 def demo_seed(
     seed: Annotated[int, typer.Option(help="The random seed: the same seed gives the same data.")] = 1,
@@ -37,23 +54,7 @@ def demo_seed(
         )
         raise typer.Exit(code=1)
 
-    def action() -> demo.SeedReport:
-        total = demo.steps(chosen)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as bar:
-            task = bar.add_task("demo data", total=total)
-
-            def step(what: str) -> None:
-                bar.update(task, advance=1, description=what)
-
-            return demo.seed(manager, manager.settings, seed=seed, scale=chosen, step=step)
-
-    report = run(action, migrate=True)
+    report = run(lambda: seed_with_progress(manager, seed=seed, scale=chosen), migrate=True)
     err.print(
         f"{report.files} files imported: {report.inserted:,} rows inserted, {report.updated:,} updated, "
         f"{report.unchanged:,} unchanged."
