@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from backend.service.analysis.frames import month_number
+from backend.service.analysis.frames import month_numbers
 from backend.service.analysis.results import Interval, Result
 
 KPIS = ("revenue_growth", "operating_margin", "leaver_rate")
@@ -80,12 +80,12 @@ def correlation(
     """``scores``: ``wellness.monthly_scores``. Months answered by fewer than ``min_group``
     employees are left out (5 for VC users)."""
     shown = scores[scores["respondents"] >= min_group]
-    month = shown["period"].map(month_number) + lag_months
+    month = shown["period"].pipe(month_numbers) + lag_months
     wellness = pd.DataFrame(
         {"company_id": shown["company_id"], "month": month, "score": shown["score"].astype(float)}
     )
     targets = kpi_frame(statements)
-    targets = targets.assign(month=targets["period"].map(month_number)).drop(columns="period")
+    targets = targets.assign(month=targets["period"].pipe(month_numbers)).drop(columns="period")
     pairs = wellness.merge(targets, on=["company_id", "month"], how="inner")
     return Correlation(
         lag_months=lag_months, min_group=min_group, kpis=[_correlate(pairs, kpi) for kpi in kpis]

@@ -37,6 +37,12 @@ def surveys_frame(answers: Iterable[SurveyAnswer]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(SURVEY_COLUMNS)).astype(SURVEY_TYPES)
 
 
+def month_numbers(periods: pd.Series) -> pd.Series:
+    """``month_number`` of a column of "YYYY-MM" (any string dtype, Arrow-backed included), as int64."""
+    text = periods.astype(str)
+    return text.str.slice(0, 4).astype("int64") * 12 + text.str.slice(5, 7).astype("int64")
+
+
 def month_number(period: str) -> int:
     """ "YYYY-MM" as months since year 0 (consecutive months differ by one)."""
     year, month = str(period).split("-")

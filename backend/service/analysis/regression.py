@@ -23,7 +23,7 @@ import statsmodels.api as sm
 from pydantic import Field
 
 from backend.service.analysis.correlation import kpi_frame
-from backend.service.analysis.frames import month_number
+from backend.service.analysis.frames import month_numbers
 from backend.service.analysis.results import Interval, Result
 
 LEVEL = 0.95
@@ -60,13 +60,13 @@ def regression(
     wellness = pd.DataFrame(
         {
             "company_id": shown["company_id"].astype(int),
-            "month": shown["period"].map(month_number) + lag_months,
+            "month": shown["period"].pipe(month_numbers) + lag_months,
             "wellness": shown["score"].astype(float),
         }
     )
     targets = kpi_frame(statements)
     targets = targets.assign(
-        company_id=targets["company_id"].astype(int), month=targets["period"].map(month_number)
+        company_id=targets["company_id"].astype(int), month=targets["period"].pipe(month_numbers)
     )
     data = wellness.merge(targets[["company_id", "month", "headcount", kpi]], on=["company_id", "month"])
     data = data.astype({"headcount": float, kpi: float})

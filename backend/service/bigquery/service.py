@@ -38,8 +38,8 @@ def open_service(settings: Settings) -> BigQueryService | None:
     analyses then read the stores directly, which is slower but gives the same frames)."""
     try:
         return BigQueryService(open_warehouse(settings))
-    except WarehouseBusy as exc:
-        log.warning("%s; analyses read the stores directly in this process", exc)
+    except (WarehouseBusy, OSError) as exc:  # held by another process, or its folder cannot be made
+        log.warning("no warehouse (%s); analyses read the stores directly in this process", exc)
         return None
 
 
