@@ -57,6 +57,7 @@ _OFFLINE = (
     "ConnectTimeoutError",
     "ReadTimeoutError",
     "ProxyError",
+    "(from versions: none)",  # the index answers nothing, not even bqemulator: it is not PyPI
 )
 
 
