@@ -184,3 +184,12 @@ def test_the_service_gives_back_what_the_stores_hold_with_exact_types(
         want = loaders.surveys(document_store, scope).sort_values(by).reset_index(drop=True)
         pd.testing.assert_frame_equal(got, want)
     assert service.statements([one]).loc[0, "revenue_yen"] == BIG  # exact, never a float
+
+
+def test_an_emulator_endpoint_needs_a_project(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, bigquery_api_endpoint="http://127.0.0.1:9050"
+    )
+    with pytest.raises(ValueError, match="WELLNESS_BIGQUERY_PROJECT"):
+        bigquery_client(settings)
