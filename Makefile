@@ -39,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/documents.py
 
 clean:
-	rm -rf $(VENV) .wellness .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .wellness .pytest_cache .mypy_cache .ruff_cache .hypothesis .cache

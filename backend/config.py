@@ -132,9 +132,25 @@ class Settings(BaseSettings):
         description="host:port of a Pub/Sub emulator (read by the Google client from the environment).",
     )
 
-    warehouse_backend: Literal["duckdb"] = Field(
+    warehouse_backend: Literal["duckdb", "bigquery"] = Field(
         default="duckdb",
-        description="The analysis warehouse: 'duckdb' (a file in data_dir).",
+        description="The analysis warehouse: 'duckdb' (a file in data_dir) or 'bigquery' (Google BigQuery).",
+    )
+    bigquery_project: str | None = Field(
+        default=None,
+        description="Project of the BigQuery dataset; unset: google_cloud_project, then the client's own "
+        "discovery (Application Default Credentials).",
+    )
+    bigquery_dataset: str = Field(
+        default="wellness",
+        pattern=r"^[A-Za-z0-9_]{1,1024}$",
+        description="BigQuery dataset of the warehouse tables (created when missing).",
+    )
+    bigquery_api_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="Endpoint of a BigQuery emulator (http://127.0.0.1:9050); set, the client sends no "
+        "credentials. Unset: the real service.",
     )
 
     analysis_inline_max_answers: int = Field(
@@ -197,6 +213,11 @@ class Settings(BaseSettings):
         source = f"{url}|{self.database_schema}"  # the password masked: hide_password is the default
         digest = hashlib.sha256(source.encode()).hexdigest()[:12]
         return self.data_dir.expanduser().resolve() / f"warehouse-{digest}.duckdb"
+
+    @property
+    def warehouse_project(self) -> str | None:
+        """BigQuery project of the warehouse: bigquery_project, else google_cloud_project."""
+        return self.bigquery_project or self.google_cloud_project
 
     @property
     def documents_path(self) -> Path:

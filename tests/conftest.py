@@ -31,8 +31,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.relational)
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
-        on_emulator = params.get("document_backend") == "firestore" or params.get("bus_backend") == "pubsub"
-        if on_emulator or "pubsub_host" in getattr(item, "fixturenames", ()):
+        on_emulator = (
+            params.get("document_backend") == "firestore"
+            or params.get("bus_backend") == "pubsub"
+            or params.get("warehouse") == "bigquery"
+        )
+        if on_emulator or {"pubsub_host", "bigquery_endpoint"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.emulator)
 
 
@@ -130,6 +134,13 @@ def pubsub_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         mp.setenv("PUBSUB_EMULATOR_HOST", host)
         mp.setenv("GOOGLE_CLOUD_PROJECT", emulators.PROJECT)
         yield host
+
+
+@pytest.fixture(scope="session")
+def bigquery_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A bqemulator for the whole run (tests keep apart by datasets of their own): its REST endpoint."""
+    with emulators.bigquery_emulator(tmp_path_factory.mktemp("emulators")) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(params=["local", "firestore"])

@@ -6,10 +6,12 @@ present but does not come up fails them.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +27,38 @@ FIRESTORE_JAR = Path(
     "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
 )
 PUBSUB_EMULATOR = Path("/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator")
+BIGQUERY_PROJECT = "demo"
+BQEMULATOR_REQUIREMENTS = (
+    "bqemulator==1.4.0",
+    "duckdb==1.5.5",
+    "duckdb-extension-spatial==1.5.5",
+    "duckdb-extension-avro==1.5.5",
+    "numpy",
+    "pandas",
+    "db-dtypes",
+)
+# Its own environment, never the project's: it pins a DuckDB of its own.
+BQEMULATOR_ENV = Path(__file__).resolve().parents[1] / ".cache" / "bqemulator-1.4.0"
+# DuckDB cannot download extensions here: install the wheels' files into the DuckDB home of the
+# environment (HOME=<env>/home), where the emulator's own `INSTALL spatial` then finds them.
+_INSTALL_EXTENSIONS = """
+import pathlib, duckdb, duckdb_extension_avro, duckdb_extension_spatial
+db = duckdb.connect()
+for module in (duckdb_extension_spatial, duckdb_extension_avro):
+    (found,) = pathlib.Path(module.__file__).parent.glob("extensions/*/*.duckdb_extension")
+    db.execute(f"INSTALL '{found}'")
+    db.execute(f"LOAD {found.name.split('.')[0]}")
+"""
+_OFFLINE = (
+    "NewConnectionError",
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Network is unreachable",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "ProxyError",
+    "(from versions: none)",  # the index answers nothing, not even bqemulator: it is not PyPI
+)
 
 
 def _ready(url: str) -> bool:
@@ -36,10 +70,21 @@ def _ready(url: str) -> bool:
 
 
 @contextmanager
-def running(command: list[str], *, url: str, log: Path, name: str, timeout_s: float = 90) -> Iterator[None]:
+def running(
+    command: list[str],
+    *,
+    url: str,
+    log: Path,
+    name: str,
+    timeout_s: float = 90,
+    env: dict[str, str] | None = None,
+) -> Iterator[None]:
     """Start ``command`` in a new process group, wait for ``url`` to answer, stop the whole group after."""
+    environment = None if env is None else {**os.environ, **env}
     with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=environment
+        )
     try:
         deadline = time.monotonic() + timeout_s
         while not _ready(url):
@@ -107,6 +152,91 @@ def pubsub_emulator(log_dir: Path) -> Iterator[str]:
         command, url=f"http://127.0.0.1:{port}/", log=log_dir / "pubsub.log", name="The Pub/Sub emulator"
     ):
         yield f"127.0.0.1:{port}"
+
+
+@contextmanager
+def bigquery_emulator(log_dir: Path) -> Iterator[str]:
+    """The REST endpoint (http://127.0.0.1:PORT) of a fresh, in-memory bqemulator (project ``demo``).
+
+    Its environment is built on first use (about 1.5 min) and reused; skips when it cannot be built
+    because PyPI is unreachable or python3 is unfit, fails when it is built but does not come up.
+    """
+    env = bqemulator_env()
+    rest = free_port()
+    grpc = free_port()
+    while grpc == rest:
+        grpc = free_port()
+    command = [str(env / "bin" / "python"), "-m", "bqemulator", "start", "--rest-port", str(rest)]
+    command += ["--grpc-port", str(grpc), "--project", BIGQUERY_PROJECT]
+    with running(
+        command,
+        url=f"http://127.0.0.1:{rest}/healthz",
+        log=log_dir / "bqemulator.log",
+        name="bqemulator",
+        env={"HOME": str(env / "home")},
+    ):
+        yield f"http://127.0.0.1:{rest}"
+
+
+def bqemulator_env(root: Path = BQEMULATOR_ENV) -> Path:
+    """bqemulator's virtual environment at ``root``, built once and reused while its stamp is there.
+
+    Built in a temporary directory beside it and renamed into place, under a file lock, so a
+    second pytest process waits for the first instead of racing it, and a broken build leaves nothing.
+    """
+    stamp = root / "complete"
+    if stamp.exists():
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with (root.parent / f"{root.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if stamp.exists():
+            return root
+        shutil.rmtree(root, ignore_errors=True)  # left without a stamp: not one of ours
+        build = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
+        try:
+            started = time.monotonic()
+            _build_bqemulator_env(build, log=root.parent / f"{root.name}.build.log")
+            (build / "complete").write_text(
+                "\n".join([*BQEMULATOR_REQUIREMENTS, f"built in {time.monotonic() - started:.0f} s", ""])
+            )
+            build.rename(root)  # the venv runs from here: only `bin/python -m` is used, no script shebangs
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+    return root
+
+
+def _build_bqemulator_env(build: Path, *, log: Path) -> None:
+    python = shutil.which("python3")
+    if python is None:
+        pytest.skip("bqemulator needs python3 (3.11 or newer) on PATH to build its environment")
+    fit = subprocess.run(
+        [python, "-c", "import sys, venv; sys.exit(sys.version_info < (3, 11))"], check=False
+    )
+    if fit.returncode != 0:
+        pytest.skip(f"bqemulator 1.4.0 needs python3 >= 3.11 with the venv module; {python} is not")
+    steps = [
+        ([python, "-m", "venv", str(build)], {}),
+        ([str(build / "bin" / "python"), "-m", "pip", "install", "--no-input", *BQEMULATOR_REQUIREMENTS], {}),
+        ([str(build / "bin" / "python"), "-c", _INSTALL_EXTENSIONS], {"HOME": str(build / "home")}),
+    ]
+    (build / "home").mkdir()
+    done = None
+    with log.open("w") as out:
+        for command, env in steps:
+            out.write(f"$ {' '.join(command[:6])}\n")
+            out.flush()
+            done = subprocess.run(
+                command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env}, check=False
+            )
+            if done.returncode != 0:
+                break
+    if done is not None and done.returncode == 0:
+        return
+    said = log.read_text(errors="replace")
+    if any(marker in said for marker in _OFFLINE):
+        pytest.skip(f"PyPI is unreachable, so bqemulator's environment cannot be built: {said[-1500:]}")
+    pytest.fail(f"building bqemulator's environment failed; {log}:\n{said[-3000:]}")
 
 
 def wipe_firestore(host: str) -> None:

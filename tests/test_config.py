@@ -70,3 +70,27 @@ def test_a_short_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WELLNESS_SECRET_KEY", "too-short")
     with pytest.raises(ValidationError, match="secret_key"):
         fresh()
+
+
+def test_the_bigquery_project_falls_back_to_google_cloud_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    monkeypatch.setenv("WELLNESS_WAREHOUSE_BACKEND", "bigquery")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "wellness-prod")
+    settings = fresh()
+    assert (settings.warehouse_backend, settings.warehouse_project) == ("bigquery", "wellness-prod")
+    assert (settings.bigquery_dataset, settings.bigquery_api_endpoint) == ("wellness", None)
+    monkeypatch.setenv("WELLNESS_BIGQUERY_PROJECT", "wellness-analytics")
+    assert fresh().warehouse_project == "wellness-analytics"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("bigquery_dataset", "wellness.x"),
+        ("bigquery_dataset", ""),
+        ("bigquery_api_endpoint", "127.0.0.1:9050"),
+    ],
+)
+def test_bad_bigquery_settings_are_refused(field: str, value: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        fresh(**{field: value})

@@ -3,7 +3,8 @@ incrementally, and read the rows of a scope back as the loaders' typed frames.
 
 Incremental by company: a company is synced again only when its data version (bumped by every
 event touching its data) differs from the version it was last synced at; its rows are then
-replaced whole, in one statement of the warehouse, so a failed sync leaves the previous rows.
+replaced whole, atomically (a DuckDB transaction; a BigQuery marker row), so a failed sync leaves
+the previous rows.
 """
 
 from __future__ import annotations

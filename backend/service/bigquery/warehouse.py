@@ -40,7 +40,7 @@ class Warehouse(Protocol):
     name: str
 
     def replace(self, table: str, companies: Sequence[int], rows: pd.DataFrame) -> None:
-        """The rows of ``companies`` in ``table`` become ``rows`` (all at once)."""
+        """The rows of ``companies`` in ``table`` become ``rows`` (all at once; each row one of theirs)."""
         ...
 
     def query(self, name: str, *, company_ids: Sequence[int] | None = None) -> pd.DataFrame: ...
@@ -70,8 +70,8 @@ class DuckDBWarehouse:
         self._db.execute("CREATE TABLE IF NOT EXISTS synced (company_id BIGINT PRIMARY KEY, version BIGINT)")
 
     def replace(self, table: str, companies: Sequence[int], rows: pd.DataFrame) -> None:
-        _check(table, TABLES)
-        ids = sorted(set(companies))
+        check_name(table, TABLES)
+        ids = check_rows(companies, rows)
         with self._lock:
             self._db.execute("BEGIN")
             try:
@@ -87,7 +87,7 @@ class DuckDBWarehouse:
                 raise
 
     def query(self, name: str, *, company_ids: Sequence[int] | None = None) -> pd.DataFrame:
-        _check(name, QUERIES)
+        check_name(name, QUERIES)
         with self._lock:
             exists = self._db.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = $t", {"t": name}
@@ -120,13 +120,29 @@ def open_warehouse(settings: Settings) -> Warehouse:
     """The warehouse the settings name (``WELLNESS_WAREHOUSE_BACKEND``)."""
     if settings.warehouse_backend == "duckdb":
         return DuckDBWarehouse(settings.warehouse_path)
+    if settings.warehouse_backend == "bigquery":
+        # Imported here: the BigQuery adapter imports this module, and DuckDB users need no Google client.
+        from backend.service.bigquery.warehouse_bigquery import BigQueryWarehouse, bigquery_client
+
+        return BigQueryWarehouse(bigquery_client(settings), dataset=settings.bigquery_dataset)
     raise ValueError(f"no warehouse backend {settings.warehouse_backend!r}")
 
 
-def _check(name: str, allowed: Sequence[str]) -> None:
-    """Table and query names come from this module, never from a request: anything else is a bug."""
+def check_name(name: str, allowed: Sequence[str]) -> None:
+    """Table and query names come from the adapters, never from a request: anything else is a bug."""
     if name not in allowed:
         raise ValueError(f"no warehouse table or query {name!r}; there are: {', '.join(allowed)}")
+
+
+def check_rows(companies: Sequence[int], rows: pd.DataFrame) -> list[int]:
+    """The companies of a ``replace``, sorted; its rows must have a ``company_id`` and be theirs."""
+    ids = sorted({int(c) for c in companies})
+    if "company_id" not in rows.columns or rows["company_id"].isna().any():
+        raise ValueError("every warehouse row needs a company_id")
+    strays = sorted(set(rows["company_id"].astype(int)) - set(ids))
+    if strays:
+        raise ValueError(f"rows of companies {strays} are not among the replaced companies {ids}")
+    return ids
 
 
 def as_of(frame: pd.DataFrame, types: dict[str, Any]) -> pd.DataFrame:
