@@ -31,8 +31,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.relational)
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
-        on_emulator = params.get("document_backend") == "firestore" or params.get("bus_backend") == "pubsub"
-        if on_emulator or "pubsub_host" in getattr(item, "fixturenames", ()):
+        on_emulator = (
+            params.get("document_backend") == "firestore"
+            or params.get("bus_backend") == "pubsub"
+            or params.get("storage_backend") == "gcs"
+        )
+        hosts = {"pubsub_host", "gcs_host"} & set(getattr(item, "fixturenames", ()))
+        if on_emulator or hosts:
             item.add_marker(pytest.mark.emulator)
 
 
@@ -130,6 +135,17 @@ def pubsub_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         mp.setenv("PUBSUB_EMULATOR_HOST", host)
         mp.setenv("GOOGLE_CLOUD_PROJECT", emulators.PROJECT)
         yield host
+
+
+@pytest.fixture(scope="session")
+def gcs_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fake-gcs-server for the whole run; STORAGE_EMULATOR_HOST points the client at it."""
+    with (
+        emulators.fake_gcs_server(tmp_path_factory.mktemp("emulators")) as url,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setenv("STORAGE_EMULATOR_HOST", url)
+        yield url
 
 
 @pytest.fixture(params=["local", "firestore"])
