@@ -28,7 +28,9 @@ from backend.service.storage.links import content_disposition, download_name, se
 from backend.service.storage.names import check_content_type, check_filename, check_path, check_prefix
 from backend.service.storage.port import CHUNK_BYTES, ObjectInfo
 
-UPLOAD_CHUNK_BYTES = 16 * 1024 * 1024  # per request of a resumable upload (a multiple of 256 KiB)
+UPLOAD_CHUNK_BYTES = 16 * 1024 * 1024  # per request of a streamed upload (a multiple of 256 KiB)
+MAX_ONE_REQUEST_BYTES = 128 * 1024 * 1024  # bytes up to this size go in one request
+_CHUNK_MULTIPLE = 256 * 1024
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 T = TypeVar("T")
 
@@ -66,14 +68,17 @@ class GcsStorage:
         self._signing_credentials = signing_credentials  # None: Application Default Credentials
 
     def put(self, path: str, data: bytes | BinaryIO, *, content_type: str) -> ObjectInfo:
-        blob = self.bucket.blob(check_path(path), chunk_size=self.chunk_size)
+        check_path(path)
         content_type = check_content_type(content_type)
         if isinstance(data, bytes):
+            # Already in memory: one request when it fits (reading a whole BytesIO copies nothing).
+            chunk = self.chunk_size if len(data) > MAX_ONE_REQUEST_BYTES else _chunks_of(len(data))
             stream, size = cast(BinaryIO, io.BytesIO(data)), len(data)
         else:
-            stream, size = cast(BinaryIO, _Forward(data)), None
-        # Resumable in chunks (multipart in one request when the size is known and small); an upload
-        # that fails is never finished, so Cloud Storage keeps no object and the one before stays.
+            chunk, stream, size = self.chunk_size, cast(BinaryIO, _Forward(data)), None
+        blob = self.bucket.blob(path, chunk_size=chunk)
+        # Resumable (multipart in one request when the size is known and small); an upload that
+        # fails is never finished, so Cloud Storage keeps no object and the one before stays.
         _call(lambda: blob.upload_from_file(stream, size=size, content_type=content_type), path)
         return _info(blob)
 
@@ -178,6 +183,8 @@ class _Forward(io.RawIOBase):
             start = len(self._last) - (self._taken - self._position)
             parts.append(self._last[start : start + want])
         fresh = False
+        if not parts:
+            self._last = b""  # reading on from the end: the chunk before was taken, let it go
         while (got := sum(map(len, parts))) < want:
             piece = self._source.read(min(want - got, CHUNK_BYTES * 16))
             if not piece:
@@ -195,6 +202,11 @@ class _Forward(io.RawIOBase):
         data = self.read(len(memoryview(buffer)))
         memoryview(buffer).cast("B")[: len(data)] = data
         return len(data)
+
+
+def _chunks_of(size: int) -> int:
+    """The smallest chunk size Cloud Storage accepts that holds ``size`` bytes."""
+    return max(1, -(-size // _CHUNK_MULTIPLE)) * _CHUNK_MULTIPLE
 
 
 def _call(operation: Callable[[], T], path: str) -> T:
