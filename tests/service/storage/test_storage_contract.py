@@ -202,3 +202,9 @@ def test_a_link_lives_one_second_to_seven_days(storage: ObjectStorage, expires_i
 def test_a_download_name_is_one_name(storage: ObjectStorage) -> None:
     with pytest.raises(ValidationFailed, match="filename"):
         storage.link("l/a.pdf", timedelta(minutes=1), filename="../x.pdf")
+
+
+def test_large_bytes_round_trip(storage: ObjectStorage) -> None:
+    body = pattern(0, 9 * MiB)  # past Cloud Storage's one-request multipart limit (8 MiB)
+    assert storage.put("big/bytes.bin", body, content_type="application/octet-stream").size == len(body)
+    assert storage.get("big/bytes.bin") == body
