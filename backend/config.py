@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -58,6 +58,11 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    public_base_url: str | None = Field(
+        default=None,
+        description="The API's address as users reach it (https://wellness.example.jp), the base of "
+        "download links. Unset: http://{host}:{port}.",
+    )
     log_level: str = "info"
     forwarded_allow_ips: str | None = Field(
         default=None,
@@ -163,6 +168,32 @@ class Settings(BaseSettings):
         default=900, gt=0, description="A job not computed within this long is reported failed."
     )
 
+    storage_backend: Literal["local", "gcs"] = Field(
+        default="local",
+        description="Object storage (report files): 'local' (files in data_dir/objects, links served by "
+        "the API) or 'gcs' (Google Cloud Storage, V4 signed URLs).",
+    )
+    storage_bucket: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$",
+        description="The Cloud Storage bucket (needed by the gcs backend).",
+    )
+    storage_link_ttl_s: int = Field(
+        default=900, ge=1, le=7 * 24 * 3600, description="How long a download link works (at most 7 days)."
+    )
+    storage_signing_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Signs the local backend's download links. Unset: generated into "
+        "data_dir/storage_signing_key on first use; with more than one API instance, set the same "
+        "value on each.",
+    )
+    storage_emulator_host: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("STORAGE_EMULATOR_HOST"),
+        description="http://host:port of a Cloud Storage emulator such as fake-gcs-server.",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -177,6 +208,19 @@ class Settings(BaseSettings):
             if origin != "*" and not origin.startswith(("https://", "http://")):
                 raise ValueError(f"{origin!r} is not an origin; write it as https://host[:port]")
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not a URL; write it as https://host[:port][/path]")
+        return value.rstrip("/") if value is not None else None
+
+    @model_validator(mode="after")
+    def _bucket_for_gcs(self) -> Settings:
+        if self.storage_backend == "gcs" and not self.storage_bucket:
+            raise ValueError("WELLNESS_STORAGE_BACKEND=gcs needs WELLNESS_STORAGE_BUCKET (the bucket's name)")
+        return self
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -202,6 +246,21 @@ class Settings(BaseSettings):
     def secret_key_path(self) -> Path:
         """Where the generated secret key is kept when WELLNESS_SECRET_KEY is unset."""
         return self.data_dir.expanduser().resolve() / "secret_key"
+
+    @property
+    def base_url(self) -> str:
+        """Where users reach the API: WELLNESS_PUBLIC_BASE_URL, else http://{host}:{port}."""
+        return self.public_base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def objects_dir(self) -> Path:
+        """Files of the local object storage."""
+        return self.data_dir.expanduser().resolve() / "objects"
+
+    @property
+    def storage_signing_key_path(self) -> Path:
+        """Where the generated link-signing key is kept when WELLNESS_STORAGE_SIGNING_KEY is unset."""
+        return self.data_dir.expanduser().resolve() / "storage_signing_key"
 
     @property
     def warehouse_path(self) -> Path:

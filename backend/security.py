@@ -1,4 +1,4 @@
-"""Secrets: password hashing (the standard library's scrypt), session tokens, the server's secret key,
+"""Secrets: password hashing (the standard library's scrypt), session tokens, the server's secret keys,
 shared secrets sealed with it (AES-GCM), and HMAC-SHA256 signatures."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import SecretStr
 
 from backend.config import Settings
 
@@ -77,9 +78,18 @@ def token_hash(token: str) -> str | None:
 
 def secret_key(settings: Settings) -> bytes:
     """WELLNESS_SECRET_KEY, else the key in the data dir (created once, readable by this user only)."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode()
-    return _key_file(settings.secret_key_path)
+    return _configured_or_generated(settings.secret_key, settings.secret_key_path)
+
+
+def storage_signing_key(settings: Settings) -> bytes:
+    """WELLNESS_STORAGE_SIGNING_KEY, else the one in the data dir (created once, as ``secret_key``)."""
+    return _configured_or_generated(settings.storage_signing_key, settings.storage_signing_key_path)
+
+
+def _configured_or_generated(configured: SecretStr | None, path: Path) -> bytes:
+    if configured is not None:
+        return configured.get_secret_value().encode()
+    return _key_file(path)
 
 
 @functools.cache

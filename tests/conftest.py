@@ -35,8 +35,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             params.get("document_backend") == "firestore"
             or params.get("bus_backend") == "pubsub"
             or params.get("warehouse") == "bigquery"
+            or params.get("storage_backend") == "gcs"
         )
-        if on_emulator or {"pubsub_host", "bigquery_endpoint"} & set(getattr(item, "fixturenames", ())):
+        hosts = {"pubsub_host", "bigquery_endpoint", "gcs_host"} & set(getattr(item, "fixturenames", ()))
+        if on_emulator or hosts:
             item.add_marker(pytest.mark.emulator)
 
 
@@ -141,6 +143,17 @@ def bigquery_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     """A bqemulator for the whole run (tests keep apart by datasets of their own): its REST endpoint."""
     with emulators.bigquery_emulator(tmp_path_factory.mktemp("emulators")) as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="session")
+def gcs_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fake-gcs-server for the whole run; STORAGE_EMULATOR_HOST points the client at it."""
+    with (
+        emulators.fake_gcs_server(tmp_path_factory.mktemp("emulators")) as url,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setenv("STORAGE_EMULATOR_HOST", url)
+        yield url
 
 
 @pytest.fixture(params=["local", "firestore"])

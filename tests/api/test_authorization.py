@@ -4,10 +4,14 @@ Cases for routes whose data belongs to companies: ``own`` (the VC user's granted
 (a company it was not granted) and ``none`` (a company, or row, that does not exist). A route the
 table does not allow for a role answers 403; a row the viewer may not see answers 404 exactly as a
 missing one does; a new row naming a company or row that does not exist answers 422.
+
+The public routes are named one by one (``SIGNED``), each with what authorises it instead of a
+sign-in, and shown to ignore a sign-in: a token of any role opens nothing there.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +20,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from backend.api.app import create_app
 from backend.api.policy import RULES, Rule
 from backend.database import crud, crud_sql
+from backend.service.storage import local_storage
 from tests.api.conftest import Api
 from tests.api.world import ROLES, World
 from tests.database.document_factories import T0, form_questions, vas
@@ -39,6 +44,12 @@ def _success_codes() -> dict[tuple[str, str], int]:
 
 SUCCESS = _success_codes()
 GUARDED = [rule for rule in RULES if not rule.public]
+LOGIN = ("POST", "/api/v1/auth/login")
+# Public routes that a signature authorises instead of a sign-in (each has its own tests).
+SIGNED = {
+    ("POST", "/api/v1/ingest/google-forms/{form_id}"): "the form's secret (test_google_forms.py)",
+    ("GET", "/api/v1/files/{path:path}"): "a signed, expiring link (test_files.py)",
+}
 
 
 def _cases(rule: Rule) -> list[str]:
@@ -234,3 +245,23 @@ def test_matrix(api: Api, world: World, rule: Rule, role: str, case: str) -> Non
     url, body = request_for(rule, case, world, role)
     response = api.client.request(rule.method, url, headers=world.headers(role), **body)
     assert response.status_code == expected(rule, role, case), response.text
+
+
+def test_the_public_routes_are_the_sign_in_and_the_signed_ones() -> None:
+    assert {(rule.method, rule.path) for rule in RULES if rule.public} == {LOGIN, *SIGNED}
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_a_sign_in_opens_no_file_and_a_signed_link_needs_none(
+    api: Api, world: World, role: str | None
+) -> None:
+    storage = local_storage(api.manager.settings)
+    storage.put("matrix/株式会社/report.pdf", b"%PDF-1.7", content_type="application/pdf")
+    link = storage.link("matrix/株式会社/report.pdf", timedelta(minutes=5))
+    headers = world.headers(role) if role else {}
+    unsigned = api.client.get(link.split("?")[0], headers=headers)
+    assert unsigned.status_code == 403, unsigned.text
+    forged = api.client.get(link[:-1] + ("0" if link[-1] != "0" else "1"), headers=headers)
+    assert forged.status_code == 403
+    signed = api.client.get(link, headers=headers)
+    assert (signed.status_code, signed.content) == (200, b"%PDF-1.7")

@@ -1,6 +1,7 @@
 """The route table: complete, enforced at start-up, and nothing answers without a sign-in but the
 health check, the sign-in itself and the docs (the Google Forms webhook is public, but answers 401
-to anything not signed with a form's secret)."""
+to anything not signed with a form's secret; the file downloads are public, but answer 403 to
+anything but a signed link)."""
 
 from __future__ import annotations
 
@@ -62,8 +63,11 @@ def test_only_health_login_and_docs_answer_without_a_sign_in(api: Api, app: Fast
     guarded = {key: status for key, status in answers.items() if key[1].startswith("/api/v1/")}
     assert guarded.pop(("POST", "/api/v1/auth/login")) == 422  # public, but {} is no credentials
     webhook = ("POST", "/api/v1/ingest/google-forms/{form_id}")
-    assert {(r.method, r.path) for r in policy.RULES if r.public} == {("POST", "/api/v1/auth/login"), webhook}
+    files = ("GET", "/api/v1/files/{path:path}")
+    public = {(r.method, r.path) for r in policy.RULES if r.public}
+    assert public == {("POST", "/api/v1/auth/login"), webhook, files}
     assert guarded.pop(webhook) == 401  # public, but authenticated by a form's signature
+    assert guarded.pop(files) == 403  # public, but only a signed link opens a file
     assert set(guarded.values()) == {401}
 
 
@@ -89,7 +93,7 @@ def test_openapi_marks_exactly_the_guarded_routes(app: FastAPI) -> None:
     schema = app.openapi()
     assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     for rule in policy.RULES:
-        operation = schema["paths"][rule.path][rule.method.lower()]
+        operation = schema["paths"][rule.openapi_path][rule.method.lower()]
         assert ("security" in operation) is (not rule.public), rule
     assert "security" not in schema["paths"]["/healthz"]["get"]
 
