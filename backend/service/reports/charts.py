@@ -1,11 +1,10 @@
-"""The report's charts, drawn by matplotlib (Agg, no display) in the report's font, as PNG bytes.
+"""The report's charts, drawn by matplotlib (Agg, no display) in the report's font, as RGB images.
 
 matplotlib's settings are global to the process: each chart is drawn under ``rc_context`` while
 holding one lock, so reports rendered in threads never mix their settings."""
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.typing import RcKeyType
+from PIL import Image
 
 from backend.service.analysis.frames import month_number
 from backend.service.analysis.results import GroupChange
@@ -63,16 +63,21 @@ def _figure(height_in: float, *, left_in: float = 0.6) -> Iterator[tuple[Figure,
             yield figure, axes
 
 
-def _png(figure: Figure) -> bytes:
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=DPI, facecolor="white")
-    return out.getvalue()
+def _image(figure: Figure) -> Image.Image:
+    """The figure's pixels as an RGB image: the PDF compresses them itself, so encoding a PNG only
+    for the PDF writer to decode it again would double the work."""
+    figure.set_dpi(DPI)
+    canvas = figure.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()  # type: ignore[no-untyped-call]  # matplotlib leaves the Agg canvas untyped
+    pixels = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+    return Image.frombuffer("RGBA", canvas.get_width_height(), pixels).convert("RGB")
 
 
-def vas_change(group: GroupChange) -> bytes:
+def vas_change(group: GroupChange) -> Image.Image:
     """Mean change per VAS dimension with its 95% interval as error bars."""
     shown = [d for d in group.dimensions if d.mean_change is not None]
-    with _figure(2.1) as (figure, axes):
+    with _figure(1.75) as (figure, axes):
         labels = [DIMENSIONS.get(d.dimension, d.dimension) for d in shown]
         means = [float(d.mean_change or 0.0) for d in shown]
         low = [m - d.interval.low if d.interval else 0.0 for m, d in zip(means, shown, strict=True)]
@@ -84,16 +89,16 @@ def vas_change(group: GroupChange) -> bytes:
             axes.annotate(f"{m:+.1f}", (x, m + top if m >= 0 else m - top), ha="center",
                           va="bottom" if m >= 0 else "top", fontsize=7, color=INK,
                           xytext=(0, 2 if m >= 0 else -2), textcoords="offset points")  # fmt: skip
-        return _png(figure)
+        return _image(figure)
 
 
-def wellness_trend(score: CompanyScore) -> bytes:
+def wellness_trend(score: CompanyScore) -> Image.Image:
     """The monthly score as a line (suppressed months are gaps) with its least-squares trend, drawn
     through the mean of the months shown, where a least-squares line passes."""
     first = month_number(score.months[0].period) if score.months else 0
     x = [month_number(m.period) - first for m in score.months]
     values = [math.nan if m.score is None else m.score for m in score.months]
-    with _figure(2.0) as (figure, axes):
+    with _figure(1.7) as (figure, axes):
         axes.plot(x, values, color=INK, marker="o", markersize=3, linewidth=1.4, label="ウェルネススコア")
         step = max(1, math.ceil(len(x) / 12))
         axes.set_xticks(x[::step], [m.period for m in score.months[::step]])
@@ -110,10 +115,10 @@ def wellness_trend(score: CompanyScore) -> bytes:
         if shown:
             low, high = min(v for _, v in shown), max(v for _, v in shown)
             axes.set_ylim(max(0.0, low - 5), min(100.0, high + 5))
-        return _png(figure)
+        return _image(figure)
 
 
-def trends(rows: Sequence[tuple[str, CompanyScore]]) -> bytes:
+def trends(rows: Sequence[tuple[str, CompanyScore]]) -> Image.Image:
     """Each company's trend (points per month) with its 95% interval, one row per company."""
     shown = [(name, s.trend) for name, s in rows if s.trend is not None]
     with _figure(min(5.0, 0.2 * len(shown) + 0.7), left_in=1.9) as (figure, axes):
@@ -128,10 +133,10 @@ def trends(rows: Sequence[tuple[str, CompanyScore]]) -> bytes:
         axes.set_yticks(range(len(shown)), [printable(name) for name, _ in shown])
         axes.invert_yaxis()
         axes.set_xlabel("傾向（ポイント/月）と95%区間")
-        return _png(figure)
+        return _image(figure)
 
 
-def roi(rows: Sequence[tuple[str, Roi]]) -> bytes:
+def roi(rows: Sequence[tuple[str, Roi]]) -> Image.Image:
     """ROI per row (percent) with its sensitivity range; suppressed or costless rows are left out."""
     shown = [(name, r) for name, r in rows if r.roi is not None]
     with _figure(min(5.0, 0.2 * len(shown) + 0.7), left_in=1.9) as (figure, axes):
@@ -153,4 +158,4 @@ def roi(rows: Sequence[tuple[str, Roi]]) -> bytes:
         axes.set_yticks(range(len(shown)), [printable(name) for name, _ in shown])
         axes.invert_yaxis()
         axes.set_xlabel("ROI（%）と感度範囲")
-        return _png(figure)
+        return _image(figure)

@@ -110,17 +110,15 @@ def _portfolio_summary(pdf: ReportPdf, data: ReportData) -> None:
 
 def _company(pdf: ReportPdf, data: ReportData, company: CompanyInfo) -> None:
     pdf.running = company.name
-    pdf.heading(company.name, new_page=True)
-    details = [x for x in (company.industry, company.vc_firm) if x]
-    if details:
-        pdf.paragraph(" / ".join(details), color=MUTED)
+    details = " / ".join(x for x in (company.industry, company.vc_firm) if x)
+    pdf.heading(company.name, new_page=True, aside=details)
     pdf.heading("参加状況", level=1)
     sections.participation(pdf, data, company.id)
     pdf.heading("VAS変化（施術前 → 施術後）", level=1, keep=60)
     sections.vas(pdf, data, data.vas_of(company.id))
     pdf.heading("ウェルネススコアの推移", level=1, keep=60)
     sections.wellness(pdf, data, company.id)
-    pdf.heading("ROI（投資対効果）", level=1)
+    pdf.heading("ROI（投資対効果）", level=1, keep=27)
     sections.roi(pdf, data, data.roi_of(company.id))
 
 
@@ -190,7 +188,7 @@ def _points(data: ReportData, lead: figures.Summary) -> list[str]:
     if shares and not group.suppressed:
         points.append(
             f"施術前後の回答がそろった従業員は{group.employees or 0:,}名、月平均参加率は"
-            f"{f.percent(sum(shares) / len(shares))}です（企業平均）。"
+            f"{f.percent(sum(shares) / len(shares))}です{'（企業平均）' if len(shares) > 1 else ''}。"
         )
     for h in lead.roi:
         if h.low is None or h.high is None:

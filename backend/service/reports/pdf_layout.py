@@ -5,9 +5,7 @@ it has no bold face, so emphasis is drawn as filled and stroked text."""
 
 from __future__ import annotations
 
-import io
 import re
-import struct
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from dataclasses import dataclass
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TextMode, WrapMode, XPos, YPos
 from fpdf.outline import OutlineSection
+from PIL import Image
 
 from backend.service.reports import fonts
 from backend.service.reports.formats import printable
@@ -82,10 +81,17 @@ class ReportPdf(FPDF):
     # --- blocks ------------------------------------------------------------------------------------
 
     def heading(
-        self, text: str, *, level: int = 0, new_page: bool = False, keep: float = 45, outline: bool = True
+        self,
+        text: str,
+        *,
+        level: int = 0,
+        new_page: bool = False,
+        keep: float = 45,
+        outline: bool = True,
+        aside: str = "",
     ) -> None:
         """A section heading (level 0) or subsection (1), in the outline unless told; it keeps the first
-        ``keep`` mm of its section on its page."""
+        ``keep`` mm of its section on its page. ``aside``: a note at the right end of its line."""
         at_top = self.get_y() <= TOP + 0.5
         if (new_page and not at_top) or self.get_y() > self.h - BOTTOM - keep - 12:
             self.add_page()
@@ -93,6 +99,11 @@ class ReportPdf(FPDF):
             self.start_section(text, level=level)
         size = 15 if level == 0 else 11.5
         self.ln(2 if level == 0 else 3)
+        if aside:
+            top = self.get_y()
+            self._style(8.5, MUTED)
+            self.cell(self.epw, size * 0.55, aside, align=Align.R)
+            self.set_xy(MARGIN, top)
         with self.bold():
             self._style(size, INK)
             self.cell(self.epw, size * 0.55, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -156,16 +167,16 @@ class ReportPdf(FPDF):
 
     def data_table(
         self,
-        headings: Sequence[str],
+        headings: Sequence[str] | None,
         rows: Sequence[Sequence[str]],
         *,
         widths: Sequence[float],
         align: str | None = None,
         size: float = 8,
     ) -> None:
-        """A table with a shaded heading row (repeated after a page break); ``align`` one letter a
-        column (L, R or C; default: the first left, the others right)."""
-        aligns = align or "L" + "R" * (len(headings) - 1)
+        """A table with a shaded heading row (repeated after a page break; None: no headings);
+        ``align`` one letter a column (L, R or C; default: the first left, the others right)."""
+        aligns = align or "L" + "R" * (len(widths) - 1)
         self._style(size, TEXT)
         self.set_draw_color(*RULE)
         self.set_line_width(0.2)
@@ -180,8 +191,9 @@ class ReportPdf(FPDF):
             padding=(0.9, 1.5),
             width=self.epw,
             wrapmode=WrapMode.CHAR,
+            first_row_as_headings=headings is not None,
         ) as table:
-            for cells in [headings, *rows]:
+            for cells in [headings, *rows] if headings is not None else rows:
                 row = table.row()
                 for text in cells:
                     row.cell(text)
@@ -192,14 +204,43 @@ class ReportPdf(FPDF):
         """A two-column table of (what, value)."""
         self.data_table(["項目", "値"], [list(r) for r in rows], widths=(width, 1 - width), align="LR")
 
-    def chart(self, png: bytes) -> None:
-        """A PNG chart across the text width, at its own aspect ratio (on the next page if it does not
-        fit on this one)."""
-        width, height = struct.unpack(">II", png[16:24])  # the PNG's IHDR
+    def facts(self, rows: Sequence[tuple[str, str]]) -> None:
+        """(what, value) pairs two to a row, without headings."""
+        cells = [
+            list(rows[i]) + (list(rows[i + 1]) if i + 1 < len(rows) else ["", ""])
+            for i in range(0, len(rows), 2)
+        ]
+        self.data_table(None, cells, widths=(0.3, 0.2, 0.3, 0.2), align="LRLR")
+
+    def figures(self, items: Sequence[tuple[str, str]]) -> None:
+        """Key figures in a row of small boxes: a label above its value."""
+        gap, height = 3.0, 15.0
+        width = (self.epw - gap * (len(items) - 1)) / len(items)
+        if self.will_page_break(height):
+            self.add_page()
+        top = self.get_y()
+        for i, (label, value) in enumerate(items):
+            left = MARGIN + i * (width + gap)
+            self.set_fill_color(*FILL)
+            self.rect(left, top, width, height, style="F")
+            self.set_xy(left + 2.5, top + 1.8)
+            self._style(7, MUTED)
+            self.cell(width - 4, 4, label)
+            self.set_xy(left + 2.5, top + 6.8)
+            with self.bold():
+                self._style(11, INK)
+                self.cell(width - 4, 6, value)
+        self.set_xy(MARGIN, top + height + 3)
+        self._style(9, TEXT)
+
+    def chart(self, image: Image.Image) -> None:
+        """A chart across the text width, at its own aspect ratio (on the next page if it does not fit on
+        this one)."""
+        width, height = image.size
         shown = self.epw * height / width
         if self.will_page_break(shown + 2):
             self.add_page()
-        self.image(io.BytesIO(png), x=MARGIN, w=self.epw, h=shown)
+        self.image(image, x=MARGIN, w=self.epw, h=shown)
         self.ln(2)
 
     # --- helpers -----------------------------------------------------------------------------------

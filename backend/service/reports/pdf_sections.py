@@ -22,20 +22,21 @@ def participation(pdf: ReportPdf, data: ReportData, company_id: int) -> None:
         pdf.paragraph("参加の記録がありません。")
         return
     with_pairs = hidden if shown.employees_with_pairs is None else f"{shown.employees_with_pairs:,}名"
-    rows = [
-        ("従業員数（企業マスタ）", f.count(company.employee_count)),
-        ("施術前後の回答がそろった従業員", with_pairs),
-        ("回答のあった月", f"{shown.months}か月"),
-        ("月平均参加率（回答者 / 従業員数）", f.percent(shown.mean_participation)),
-    ]
-    if shown.latest_period:
-        rows += [
-            (f"直近月（{f.month(shown.latest_period)}）の回答者", f"{f.count(shown.latest_respondents)}名"),
-            (f"直近月（{f.month(shown.latest_period)}）の参加率", f.percent(shown.latest_participation)),
+    latest = f"直近月（{f.month(shown.latest_period)}）の参加率" if shown.latest_period else "直近月の参加率"
+    pdf.figures(
+        [
+            ("従業員数（企業マスタ）", f.count(company.employee_count)),
+            ("施術前後の回答がそろった従業員", with_pairs),
+            ("月平均参加率", f.percent(shown.mean_participation)),
+            (latest, f.percent(shown.latest_participation)),
         ]
+    )
+    notes = [f"回答のあった月: {shown.months}か月", "参加率 = その月の回答者 / 従業員数（損益計算書）"]
+    if shown.latest_period:
+        notes.insert(1, f"直近月の回答者: {f.count(shown.latest_respondents)}名")
     if shown.suppressed_months:
-        rows.append(("非表示の月", f"{shown.suppressed_months}か月 {hidden}"))
-    pdf.pairs(rows)
+        notes.append(f"非表示の月: {shown.suppressed_months}か月 {hidden}")
+    pdf.paragraph("　・　".join(notes), size=7.5, color=MUTED)
 
 
 def participation_table(pdf: ReportPdf, data: ReportData) -> None:
@@ -107,24 +108,22 @@ def wellness(pdf: ReportPdf, data: ReportData, company_id: int) -> None:
     if score is None or not score.months:
         pdf.paragraph("ウェルネススコアを算出できる月がありません。")
         return
-    if any(m.score is not None for m in score.months):
-        pdf.chart(charts.wellness_trend(score))
     shown = [m for m in score.months if m.score is not None]
+    if shown:
+        pdf.chart(charts.wellness_trend(score))
     trend = score.trend
-    rows = [
-        (
-            "傾向（ポイント/月）[95%区間]",
-            f.estimate(trend.slope if trend else None, trend.interval if trend else None, 2),
-        ),
-        ("傾向のp値", f.p_value(trend.p_value if trend else None)),
-        ("対象月数", f"{len(shown)}か月"),
+    slope = f.estimate(trend.slope if trend else None, trend.interval if trend else None, 2)
+    parts = [
+        f"傾向 {slope} ポイント/月",
+        f"p値 {f.p_value(trend.p_value if trend else None)}",
+        f"{len(shown)}か月",
     ]
     if shown:
-        rows.append((f"直近月（{f.month(shown[-1].period)}）のスコア", f.number(shown[-1].score)))
+        parts.append(f"直近月（{f.month(shown[-1].period)}） {f.number(shown[-1].score)}")
     hidden = len(score.months) - len(shown)
     if hidden:
-        rows.append(("非表示の月（傾向から除外）", f"{hidden}か月 {f.suppressed(data.min_group)}"))
-    pdf.pairs(rows)
+        parts.append(f"非表示の月（傾向から除外）{hidden}か月 {f.suppressed(data.min_group)}")
+    pdf.paragraph(" ・ ".join(parts), size=8.5)
 
 
 def trends_table(pdf: ReportPdf, data: ReportData) -> None:
@@ -220,28 +219,21 @@ def roi(pdf: ReportPdf, data: ReportData, row: Roi | None) -> None:
         return hidden if row.suppressed else text
 
     no_cost = "—（費用なし）" if row.cost_yen <= 0 else None
-    sensitivity = row.sensitivity
-    rows = [
+    s = row.sensitivity
+    span = f.percent_range(s.low if s else None, s.high if s else None)
+    rows = [  # read in two columns: the money on the left, what it gives on the right
         ("費用（税抜）", f.yen(row.cost_yen)),
-        ("推定効果", shown(f.yen(row.benefit_yen))),
-        ("　うち生産性（VAS変化）", shown(f.yen(row.productivity_yen))),
-        ("　うち定着（離職の減少）", f.yen(row.retention_yen)),
         ("ROI（(推定効果 − 費用) / 費用）", no_cost or shown(f.percent(row.roi))),
-        (
-            "感度範囲（前提を0.5〜1.5倍）",
-            no_cost
-            or shown(
-                f.percent_range(
-                    sensitivity.low if sensitivity else None, sensitivity.high if sensitivity else None
-                )
-            ),
-        ),
+        ("推定効果", shown(f.yen(row.benefit_yen))),
+        ("感度範囲（前提を0.5〜1.5倍）", no_cost or shown(span)),
+        ("　うち生産性（VAS変化）", shown(f.yen(row.productivity_yen))),
         ("前後の回答がそろった従業員", shown(f"{row.employees:,}名")),
+        ("　うち定着（離職の減少）", f.yen(row.retention_yen)),
         ("実施月数", f"{row.programme_months}か月"),
         ("平均VAS変化（5項目）", shown(f.number(row.mean_vas_change, signed=True))),
         ("月次離職率の変化（導入後 − 導入前）", _points(row.leaver_rate_change)),
     ]
-    pdf.pairs(rows)
+    pdf.facts(rows)
 
 
 def roi_tables(pdf: ReportPdf, data: ReportData) -> None:
