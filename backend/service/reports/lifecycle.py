@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
+from backend.service.reports.data import ReportData, gather
+from backend.service.storage.port import ObjectStorage
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
@@ -28,8 +30,6 @@ from backend.service.bigquery.service import BigQueryService
 from backend.service.context import Context
 from backend.service.reports import excel, pdf
 from backend.service.schemas import Listing
-from backend.service.reports.data import ReportData, gather
-from backend.service.storage.port import ObjectStorage
 
 log = logging.getLogger(__name__)
 CompanyId = Annotated[int, Field(ge=1, le=INT64_MAX)]
@@ -70,6 +70,7 @@ class ReportPublic(BaseModel):
     error: str | None
     created_at: datetime
     completed_at: datetime | None
+    paths: dict[str, str] = Field(description="Once done: each format's object in the storage.")
     links: dict[str, ReportLink] = Field(description="Once done: a download link per format, expiring.")
 
 
@@ -169,7 +170,9 @@ def _visible(ctx: Context, report: Report) -> bool:
     if visible is None:  # the Startup Wellness team
         return True
     return (
-        report.requested_by == ctx.viewer.user_id and report.scope is not None and set(report.scope) <= visible
+        report.requested_by == ctx.viewer.user_id
+        and report.scope is not None
+        and set(report.scope) <= visible
     )
 
 
@@ -184,6 +187,6 @@ def _public(report_id: str, report: Report, links: dict[str, ReportLink]) -> Rep
         error=report.error,
         created_at=report.created_at,
         completed_at=report.completed_at,
+        paths=dict(report.storage_paths),
         links=links,
     )
-
