@@ -16,7 +16,18 @@ from starlette.concurrency import run_in_threadpool
 from backend.api import errors, policy
 from backend.api.deps import authorize
 from backend.api.middleware import RequestContext
-from backend.api.routes import analyses, auth, events, files, google_forms, health, ingest, records, users
+from backend.api.routes import (
+    analyses,
+    auth,
+    events,
+    files,
+    google_forms,
+    health,
+    ingest,
+    records,
+    reports,
+    users,
+)
 from backend.config import Settings
 from backend.database import DatabaseManager, init_db
 from backend.errors import WellnessError
@@ -83,7 +94,7 @@ def create_app(*, migrate: bool = True, settings: Settings | None = None, worker
     v1 = APIRouter(
         prefix=policy.PREFIX, dependencies=[Depends(authorize)], max_body_size=settings.max_body_bytes
     )
-    for module in (auth, users, records, ingest, google_forms, analyses, events, files):
+    for module in (auth, users, records, ingest, google_forms, analyses, events, files, reports):
         v1.include_router(module.router)
     # File uploads are larger than any JSON body: their route raises the limit for itself alone.
     v1.include_router(ingest.files_router, max_body_size=settings.ingest_max_bytes + MULTIPART_OVERHEAD)

@@ -107,6 +107,9 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     # aggregates: VC users see them over at least 5 employees; segments describe individuals
     ("GET",     "/analyses",                             EVERYONE,  False),
     ("GET",     "/analyses/jobs/{job_id}",               EVERYONE,  False),
+    ("POST",    "/reports",                              EVERYONE,  True),
+    ("GET",     "/reports",                              EVERYONE,  False),
+    ("GET",     "/reports/{report_id}",                  EVERYONE,  False),
     ("POST",    "/analyses/vas_change",                  EVERYONE,  True),
     ("POST",    "/analyses/wellness_score",              EVERYONE,  True),
     ("POST",    "/analyses/correlation",                 EVERYONE,  True),

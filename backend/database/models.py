@@ -331,6 +331,7 @@ class Report(_Document):
     """A requested report and its files (``reports``)."""
 
     company_id: Id | None = None
+    scope: list[Id] | None = None  # the companies it covers; None: every company
     kind: Label
     formats: Annotated[list[ReportFormat], Field(min_length=1, max_length=2)]
     status: Literal["requested", "running", "done", "failed"] = "requested"

@@ -64,7 +64,8 @@ def expected(rule: Rule, role: str, case: str) -> int:
         return 403
     if case == "none":  # a new row naming a missing company is 422; a path naming a missing row 404,
         # and so does an analysis of a company that does not exist (as one outside a VC user's grants)
-        creates = rule.method == "POST" and "{" not in rule.path and not rule.path.startswith(ANALYSES)
+        scoped = rule.path.startswith(ANALYSES) or rule.path == REPORTS  # a scope, not a new row
+        creates = rule.method == "POST" and "{" not in rule.path and not scoped
         return 422 if creates else 404
     if case == "other" and role == "vc":
         return 404
@@ -145,6 +146,11 @@ def request_for(rule: Rule, case: str, world: World, role: str) -> tuple[str, di
     resource = path.split("/")[3]
     if path.startswith(ANALYSIS_JOBS):  # a job is its requester's: each role asks for its own
         return path.replace("{job_id}", world.analysis_jobs[role]), {"json": None}
+    if "{report_id}" in path:  # a VC user sees its own reports only: each role asks for its own
+        return path.replace("{report_id}", world.reports[role]), {"json": None}
+    if (rule.method, path) == ("POST", REPORTS):
+        company = _company(world, case)
+        return path, {"json": {"company_ids": [company.id if company else MISSING_ID], "formats": ["pdf"]}}
     if path.startswith(FORMS):
         return _form_request(rule, case, world)
     if path.startswith(ANALYSES) and rule.tenant:
@@ -188,6 +194,7 @@ def request_for(rule: Rule, case: str, world: World, role: str) -> tuple[str, di
 FORMS = "/api/v1/ingest/google-forms"
 ANALYSES = "/api/v1/analyses/"
 ANALYSIS_JOBS = "/api/v1/analyses/jobs/"
+REPORTS = "/api/v1/reports"
 MISSING_DELIVERY = "f" * 32
 
 

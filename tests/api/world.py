@@ -53,6 +53,7 @@ class World:
     subject: User  # a VC user for the user-management routes to act on
     job_id: str  # an ingestion job
     analysis_jobs: dict[str, str]  # role -> an analysis job of that role's user, of the own company
+    reports: dict[str, str]  # role -> a report asked for by that role's user, of the own company
     dead_letter: str  # the id of an event on the dead letters
 
     def headers(self, role: str) -> dict[str, str]:
@@ -92,13 +93,21 @@ def make_world(manager: DatabaseManager) -> World:
         )[0]
         for role, user in users.items()
     }  # fmt: skip
+    reports = {
+        role: crud.reports.create(
+            store,
+            data={"company_id": own.id, "scope": [own.id], "kind": "company", "formats": ["pdf"],
+                  "requested_by": user.id, "created_at": now},
+        )[0]
+        for role, user in users.items()
+    }  # fmt: skip
     dead = events.new_event("companies", "created", entity_id=own.id, company_id=own.id, actor="test")
     with manager.session(actor="test") as session:
         queue_sql.enqueue(session, [dead])
         queue_sql.bury(session, dead.id, 0, error="RuntimeError: a handler that failed")
     return World(
         own=own, other=other, users=users, tokens=tokens, subject=subject, job_id=job_id,
-        analysis_jobs=analysis_jobs, dead_letter=str(dead.id),
+        analysis_jobs=analysis_jobs, reports=reports, dead_letter=str(dead.id),
     )  # fmt: skip
 
 

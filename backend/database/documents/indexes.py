@@ -108,6 +108,7 @@ INDEXES: tuple[CompositeIndex, ...] = (
     index("treatments", "company_id", "started_at"),
     index("treatments", "employee_id", "started_at"),
     index("reports", "company_id", "-created_at"),
+    index("reports", "requested_by", "-created_at"),  # a VC user's own reports, newest first
     index("reports", "status", "created_at"),  # the report worker takes the oldest request first
     index("reports", "status", "-created_at"),  # listing reports of one status, newest first
     index("sessions", "user_id", "-created_at"),

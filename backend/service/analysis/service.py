@@ -197,7 +197,7 @@ ANALYSES: dict[str, Analysis] = {
 def run(ctx: Context, name: str, parameters: BaseModel, company_ids: Sequence[int] | None) -> Answer:
     """Analysis ``name`` over the companies asked for (None: every company the viewer may see),
     computed here when the cache does not have it."""
-    scope, min_group = _scope(ctx, company_ids), _min_group(ctx)
+    scope, min_group = scope_for(ctx, company_ids), _min_group(ctx)
     got = computed(ctx.session, ctx.store, name, parameters, scope, min_group, warehouse=ctx.warehouse)
     return _answer(name, parameters.model_dump(mode="json"), scope, got)
 
@@ -212,7 +212,7 @@ def ask(
 ) -> Answer | JobStatus:
     """As ``run`` when the cache has the answer or the scope holds at most ``inline_max_answers``
     survey answers; otherwise a job for the workers (``analysis_job.requested``) to poll."""
-    scope, min_group = _scope(ctx, company_ids), _min_group(ctx)
+    scope, min_group = scope_for(ctx, company_ids), _min_group(ctx)
     asked = parameters.model_dump(mode="json")
     keyed = {**asked, "min_group": min_group}
     analysis = ANALYSES[name]
@@ -370,7 +370,9 @@ def refresh(
     return True
 
 
-def _scope(ctx: Context, company_ids: Sequence[int] | None) -> Scope:
+def scope_for(ctx: Context, company_ids: Sequence[int] | None) -> Scope:
+    """The companies asked for, each one the viewer may see (the first that is not answers 404, as a
+    missing one does), or every company the viewer may see."""
     if company_ids is None:
         return ctx.viewer.companies
     for company_id in sorted(set(company_ids)):  # the first one not visible answers 404

@@ -8,10 +8,13 @@ import os
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backend.config import Settings
-from backend.database import DatabaseManager
+from backend.database import DatabaseManager, crud_sql
 from backend.database.models_sql import Company, UserRole
+from backend.service.access import Viewer
+from backend.service.auth.service import load_viewer
 from backend.service.users import service as users
 from backend.service.users.schemas import NewUser
 
@@ -30,6 +33,12 @@ class DemoAccount:
 def is_fresh(settings: Settings) -> bool:
     """An embedded system that has never started: no server configured, no data dir yet."""
     return settings.database_url is None and not settings.embedded_pgdata.exists()
+
+
+def analyst(session: Session) -> Viewer | None:
+    """The demo analyst, when its account exists and is active."""
+    user = crud_sql.users.find_by(session, email=ANALYST)
+    return None if user is None else load_viewer(session, user.id)
 
 
 def create_accounts(manager: DatabaseManager) -> list[DemoAccount]:

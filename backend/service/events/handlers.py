@@ -22,6 +22,7 @@ from backend.database.routing import DataCategory
 
 if TYPE_CHECKING:
     from backend.service.bigquery.service import BigQueryService
+    from backend.service.storage.port import ObjectStorage
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class HandlerContext:
     store: DocumentStore
     event: Event
     warehouse: BigQueryService | None = None  # what refreshed analyses read through
+    storage: ObjectStorage | None = None  # where rendered reports go
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,13 @@ def run_analysis_job(ctx: HandlerContext) -> None:
         service.run_job(ctx.session, ctx.store, ctx.event.entity_id, warehouse=ctx.warehouse)
 
 
-def pick_up_report(ctx: HandlerContext) -> None:
-    """A requested report is picked up here; rendering it is the reports service's (not built yet)."""
-    if queue_sql.first_time(ctx.session, ctx.event.id, "report_requested"):
-        log.info("report %s requested; no renderer is installed yet, it stays requested", ctx.event.entity_id)
+def render_report(ctx: HandlerContext) -> None:
+    """A requested report is rendered, stored and marked done (or failed) here."""
+    from backend.service.reports import lifecycle  # the renderers load only where they are needed
+
+    if ctx.event.entity_id is None or ctx.storage is None:
+        raise RuntimeError("a report event needs its report id and a worker with object storage")
+    lifecycle.render(ctx.session, ctx.store, ctx.storage, ctx.event.entity_id, warehouse=ctx.warehouse)
 
 
 HANDLERS: tuple[Handler, ...] = (
@@ -110,7 +115,7 @@ HANDLERS: tuple[Handler, ...] = (
     Handler("stale_analytics", _touches_data, mark_analytics_stale),
     Handler("refresh_analytics", _touches_data, refresh_analytics),
     Handler("analysis_job", lambda e: e.type == "analysis_job.requested", run_analysis_job),
-    Handler("report_requested", lambda e: e.type == "report.requested", pick_up_report),
+    Handler("report_requested", lambda e: e.type == "report.requested", render_report),
 )
 
 

@@ -24,9 +24,11 @@ from backend.database.routing import DOCUMENT_OUTBOX
 from backend.service.events.bus import Bus, Delivery, open_bus
 from backend.service.events.handlers import HANDLERS, Handler, HandlerContext, handlers_for, needs_order
 from backend.service.events.relay import Relay
+from backend.service.storage import open_storage
 
 if TYPE_CHECKING:
     from backend.service.bigquery.service import BigQueryService
+    from backend.service.storage.port import ObjectStorage
 
 log = logging.getLogger(__name__)
 CLAIM = 10
@@ -48,9 +50,11 @@ class Worker:
         handlers: tuple[Handler, ...] = HANDLERS,
         on_outcome: Progress | None = None,
         warehouse: BigQueryService | None = None,
+        storage: ObjectStorage | None = None,
     ) -> None:
         self.manager = manager
         self.warehouse = warehouse
+        self.storage = storage or open_storage(manager.settings)
         self.settings = manager.settings
         self.bus = bus or open_bus(manager, self.settings, ordered=needs_order(handlers))
         self.relay = Relay(manager, self.bus)
@@ -97,7 +101,7 @@ class Worker:
         store = self.manager.documents
         with self.manager.session(actor="worker") as session:
             for delivery in deliveries:
-                ctx = HandlerContext(session, store, delivery.event, self.warehouse)
+                ctx = HandlerContext(session, store, delivery.event, self.warehouse, self.storage)
                 for handler in handlers_for(delivery.event, self.handlers):
                     handler.run(ctx)
             self.bus.settle_all(deliveries, session=session)  # and counts them
@@ -117,7 +121,7 @@ class Worker:
                     continue
                 try:
                     with session.begin_nested():
-                        ctx = HandlerContext(session, store, event, self.warehouse)
+                        ctx = HandlerContext(session, store, event, self.warehouse, self.storage)
                         for handler in handlers_for(event, self.handlers):
                             handler.run(ctx)
                         self.bus.settle(delivery, session=session)

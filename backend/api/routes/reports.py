@@ -1,0 +1,65 @@
+"""Reports: ``POST /reports`` asks for one (a worker renders it), ``GET /reports/{id}`` answers its
+status and, once done, download links that expire; ``GET /reports`` lists what the caller may see."""
+
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations when defined.
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response, status
+from pydantic import BaseModel, ConfigDict
+
+from backend.api.answers import answer
+from backend.api.deps import ContextDep, CursorsDep, SettingsDep, UnitDep
+from backend.api.paging import Page, PageParams, one_page
+from backend.service.reports import lifecycle
+from backend.service.storage import open_storage
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+ReportId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class NoFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@router.post(
+    "",
+    response_model=lifecycle.ReportPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Ask for a report (PDF and/or Excel) of one company or a portfolio",
+)
+async def create_report(
+    ctx: ContextDep, unit: UnitDep, ask: Annotated[lifecycle.ReportAsk, Body()]
+) -> Response:
+    return await answer(lambda: lifecycle.request(ctx, ask), unit, status.HTTP_202_ACCEPTED)
+
+
+@router.get("", response_model=Page[lifecycle.ReportPublic], summary="The reports you may see, newest first")
+async def list_reports(
+    ctx: ContextDep, unit: UnitDep, cursors: CursorsDep, params: Annotated[PageParams, Query()]
+) -> Response:
+    def fetch(_: NoFilters, after: Any, limit: int) -> Any:
+        return lifecycle.listing(ctx, after=after, limit=limit)
+
+    def page() -> Any:
+        return one_page(
+            cursors,
+            listing="reports",
+            params=params,
+            filters=NoFilters,
+            fetch=fetch,
+            page=Page[lifecycle.ReportPublic],
+        )
+
+    return await answer(page, unit)
+
+
+@router.get(
+    "/{report_id}",
+    response_model=lifecycle.ReportPublic,
+    summary="A report's status and, once done, its download links (they expire)",
+)
+async def get_report(report_id: ReportId, ctx: ContextDep, unit: UnitDep, settings: SettingsDep) -> Response:
+    ttl = timedelta(seconds=settings.storage_link_ttl_s)
+    return await answer(lambda: lifecycle.get(ctx, report_id, open_storage(settings), link_ttl=ttl), unit)
