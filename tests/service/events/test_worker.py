@@ -166,9 +166,13 @@ def test_a_worker_that_lost_its_lease_changes_nothing(live: DatabaseManager) -> 
 
 
 def test_a_report_request_is_picked_up(live: DatabaseManager) -> None:
-    crud.reports.create(live.documents, data=report_data())
+    report_id, _ = crud.reports.create(live.documents, data=report_data())  # by a user that is not there
     Worker(live).run_until_idle(timeout_s=60)
-    assert counters(live) == {"report.requested": (1, 0, 0)}
+    report = crud.reports.get(live.documents, report_id)
+    assert (report.status, report.storage_paths) == ("failed", {})
+    assert "disabled or gone" in (report.error or "")
+    # its change to failed is an event too, which no handler wants
+    assert counters(live) == {"report.requested": (1, 0, 0), "report.updated": (1, 0, 0)}
 
 
 def test_the_heartbeat_keeps_a_slow_handler_from_being_delivered_twice(live: DatabaseManager) -> None:
