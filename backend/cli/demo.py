@@ -48,10 +48,7 @@ def demo_seed(
     ] = False,
 ) -> None:
     """Write the demo portfolio through the import path; running it again changes nothing."""
-    if scale not in ("small", "full"):
-        err.print(f"[red]error:[/red] --scale is small or full, not {scale!r}.")
-        raise typer.Exit(code=2)
-    chosen: Scale = "small" if scale == "small" else "full"
+    chosen = _scale(scale)
     manager = DatabaseManager()
     _refuse_server(manager, allow_server)
     report = run(lambda: seed_with_progress(manager, seed=seed, scale=chosen), migrate=True)
@@ -68,6 +65,7 @@ def demo_report(
     company: Annotated[
         str | None, typer.Option(help="The demo company's name (default: the first one).")
     ] = None,
+    scale: Annotated[str, typer.Option(help="small (6 companies, 12 months) or full (20, 24).")] = "full",
     allow_server: Annotated[
         bool,
         typer.Option("--allow-server", help="Write into a configured server (WELLNESS_DATABASE_URL) too."),
@@ -76,12 +74,13 @@ def demo_report(
     """From an empty data dir to a finished PDF and Excel of one demo company, through the real path:
     the demo files imported into both stores, their events handled, the analyses cached, the report
     requested, rendered by a worker, stored, and its links made."""
+    chosen_scale = _scale(scale)
     manager = DatabaseManager()
     _refuse_server(manager, allow_server)
 
     def action() -> lifecycle.ReportPublic:
         init_db()
-        seed_with_progress(manager)  # a second run changes nothing
+        seed_with_progress(manager, scale=chosen_scale)  # a second run changes nothing
         with manager.session(actor="demo") as session:
             viewer = accounts.analyst(session)
         if viewer is None:
@@ -119,6 +118,13 @@ def demo_report(
             where = f"{settings.objects_dir / done.paths[fmt]}  "
         typer.echo(f"{fmt}\t{where}{link.url}")
     err.print(f"The links expire at {min(link.expires_at for link in done.links.values()):%H:%M} UTC.")
+
+
+def _scale(scale: str) -> Scale:
+    if scale not in ("small", "full"):
+        err.print(f"[red]error:[/red] --scale is small or full, not {scale!r}.")
+        raise typer.Exit(code=2)
+    return "small" if scale == "small" else "full"
 
 
 def _refuse_server(manager: DatabaseManager, allow_server: bool) -> None:
