@@ -10,16 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from backend.config import Settings
 from backend.database import DatabaseManager, crud, queue_sql
-from backend.database.documents.local import LocalDocumentStore
 from backend.database.models_sql import Company
 from backend.service.analysis.service import ANALYSES, VC_MIN_GROUP, Frames
 from backend.service.bigquery.service import BigQueryService, open_service
 from backend.service.bigquery.warehouse import DuckDBWarehouse
-from backend.service.demo.seed import seed
 from tests.database.document_factories import consultation_data
 
 
@@ -40,18 +38,6 @@ def differences(got: object, want: object, at: str = "") -> Iterator[tuple[str, 
 
 
 @pytest.fixture
-def demo(settings: Settings, connection: Connection, tmp_path: Path) -> Iterator[DatabaseManager]:
-    DatabaseManager.reset()
-    manager = DatabaseManager()
-    store = LocalDocumentStore(tmp_path / "documents.db")
-    manager.configure(settings, bind=connection, documents=store)
-    seed(manager, settings, seed=3, scale="small")
-    yield manager
-    DatabaseManager.reset()
-    store.close()
-
-
-@pytest.fixture
 def warehouse(tmp_path: Path) -> Iterator[BigQueryService]:
     service = BigQueryService(DuckDBWarehouse(tmp_path / "warehouse.duckdb"))
     yield service
@@ -60,31 +46,35 @@ def warehouse(tmp_path: Path) -> Iterator[BigQueryService]:
 
 @pytest.mark.parametrize("name", sorted(ANALYSES))
 def test_every_analysis_answers_the_same_through_the_warehouse(
-    demo: DatabaseManager, warehouse: BigQueryService, name: str
+    small_demo: DatabaseManager, warehouse: BigQueryService, name: str
 ) -> None:
     analysis = ANALYSES[name]
     parameters = analysis.parameters()
     assert warehouse.warehouse.synced_versions() == {}
-    with demo.session() as session:
+    with small_demo.session() as session:
         one = frozenset({min(session.scalars(select(Company.id)))})
         for scope, min_group in ((None, 1), (one, 1), (None, VC_MIN_GROUP)):
-            direct = analysis.run(Frames(session, demo.documents, scope), parameters, min_group)
-            through = analysis.run(Frames(session, demo.documents, scope, warehouse), parameters, min_group)
+            direct = analysis.run(Frames(session, small_demo.documents, scope), parameters, min_group)
+            through = analysis.run(
+                Frames(session, small_demo.documents, scope, warehouse), parameters, min_group
+            )
             assert list(differences(through.model_dump(), direct.model_dump())) == [], (scope, min_group)
     assert len(warehouse.warehouse.synced_versions()) == 6  # every demo company, once
 
 
 def test_a_company_whose_data_changed_is_synced_again_before_it_is_read(
-    demo: DatabaseManager, warehouse: BigQueryService
+    small_demo: DatabaseManager, warehouse: BigQueryService
 ) -> None:
-    with demo.session() as session:
+    with small_demo.session() as session:
         company = min(session.scalars(select(Company.id)))
-        before = Frames(session, demo.documents, frozenset({company}), warehouse).surveys()
-        crud.consultations.create(demo.documents, data=consultation_data(company_id=company, employee_id=1))
-        unchanged = Frames(session, demo.documents, frozenset({company}), warehouse).surveys()
+        before = Frames(session, small_demo.documents, frozenset({company}), warehouse).surveys()
+        crud.consultations.create(
+            small_demo.documents, data=consultation_data(company_id=company, employee_id=1)
+        )
+        unchanged = Frames(session, small_demo.documents, frozenset({company}), warehouse).surveys()
         assert len(unchanged) == len(before)  # same data version: the synced rows are read
         queue_sql.bump_versions(session, [company])  # what the worker does for the write's event
-        after = Frames(session, demo.documents, frozenset({company}), warehouse).surveys()
+        after = Frames(session, small_demo.documents, frozenset({company}), warehouse).surveys()
     assert len(after) == len(before) + 1
 
 

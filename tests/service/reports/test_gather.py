@@ -1,17 +1,11 @@
-"""``gather`` on the real stores with the small demo seeded: every analysis through the service (and
+"""``gather`` on the real stores with the small demo small_demo: every analysis through the service (and
 its cache), the viewer's scope and suppression, and the renderers taking what it gives."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy import Connection
 
-from backend.config import Settings
 from backend.database import DatabaseManager, crud_sql
-from backend.database.documents.local import LocalDocumentStore
 from backend.database.models_sql import UserRole
 from backend.errors import NotFound
 from backend.service.access import Viewer
@@ -20,7 +14,6 @@ from backend.service.analysis.correlation import correlation
 from backend.service.analysis.vas import vas_change
 from backend.service.analysis.wellness import monthly_scores
 from backend.service.context import Context
-from backend.service.demo.seed import seed
 from backend.service.reports.excel import render_excel
 from backend.service.reports.gather import LAGS, gather
 from backend.service.reports.pdf import render_pdf
@@ -29,24 +22,12 @@ from tests.service.reports.conftest import TODAY
 ANALYST = Viewer(user_id=1, email="analyst@example.com", role=UserRole.ANALYST)
 
 
-@pytest.fixture
-def seeded(settings: Settings, connection: Connection, tmp_path: Path) -> Iterator[DatabaseManager]:
-    DatabaseManager.reset()
-    manager = DatabaseManager()
-    store = LocalDocumentStore(tmp_path / "documents.db")
-    manager.configure(settings, bind=connection, documents=store)
-    seed(manager, settings, seed=3, scale="small")
-    yield manager
-    DatabaseManager.reset()
-    store.close()
-
-
-def test_gather_runs_every_analysis_for_the_team_through_the_cache(seeded: DatabaseManager) -> None:
-    with seeded.session() as session:
-        ctx = Context(session=session, store=seeded.documents, viewer=ANALYST)
+def test_gather_runs_every_analysis_for_the_team_through_the_cache(small_demo: DatabaseManager) -> None:
+    with small_demo.session() as session:
+        ctx = Context(session=session, store=small_demo.documents, viewer=ANALYST)
         data = gather(ctx, None, today=TODAY)
         again = gather(ctx, None, today=TODAY)
-        surveys = loaders.surveys(seeded.documents, None)
+        surveys = loaders.surveys(small_demo.documents, None)
         statements = loaders.statements(session, None)
     assert (data.kind, data.scope, data.min_group, len(data.companies)) == ("portfolio", "all", 1, 6)
     assert data.vas_change == vas_change(surveys)  # the service's result, as the analysis gives it
@@ -58,11 +39,11 @@ def test_gather_runs_every_analysis_for_the_team_through_the_cache(seeded: Datab
     assert again == data
 
 
-def test_a_vc_user_gets_their_companies_with_small_groups_suppressed(seeded: DatabaseManager) -> None:
-    with seeded.session() as session:
+def test_a_vc_user_gets_their_companies_with_small_groups_suppressed(small_demo: DatabaseManager) -> None:
+    with small_demo.session() as session:
         ids = [row.id for row in crud_sql.companies.list(session).items]
         vc = Viewer(user_id=2, email="vc@example.com", role=UserRole.VC, granted=frozenset(ids[:2]))
-        ctx = Context(session=session, store=seeded.documents, viewer=vc)
+        ctx = Context(session=session, store=small_demo.documents, viewer=vc)
         portfolio = gather(ctx, None, today=TODAY)
         one = gather(ctx, [ids[0]], today=TODAY)
         with pytest.raises(NotFound):
