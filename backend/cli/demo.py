@@ -19,6 +19,10 @@ from backend.service.reports import lifecycle
 from backend.service.storage import open_storage
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
+ScaleOption = Annotated[str, typer.Option("--scale", help="small (6 companies, 12 months) or full (20, 24).")]
+AllowServer = Annotated[
+    bool, typer.Option("--allow-server", help="Write into a configured server (WELLNESS_DATABASE_URL) too.")
+]
 
 
 def seed_with_progress(manager: DatabaseManager, *, seed: int = 1, scale: Scale = "full") -> demo.SeedReport:
@@ -41,11 +45,8 @@ def seed_with_progress(manager: DatabaseManager, *, seed: int = 1, scale: Scale 
 @app.command("seed")
 def demo_seed(
     seed: Annotated[int, typer.Option(help="The random seed: the same seed gives the same data.")] = 1,
-    scale: Annotated[str, typer.Option(help="small (6 companies, 12 months) or full (20, 24).")] = "full",
-    allow_server: Annotated[
-        bool,
-        typer.Option("--allow-server", help="Write into a configured server (WELLNESS_DATABASE_URL) too."),
-    ] = False,
+    scale: ScaleOption = "full",
+    allow_server: AllowServer = False,
 ) -> None:
     """Write the demo portfolio through the import path; running it again changes nothing."""
     chosen = _scale(scale)
@@ -65,11 +66,8 @@ def demo_report(
     company: Annotated[
         str | None, typer.Option(help="The demo company's name (default: the first one).")
     ] = None,
-    scale: Annotated[str, typer.Option(help="small (6 companies, 12 months) or full (20, 24).")] = "full",
-    allow_server: Annotated[
-        bool,
-        typer.Option("--allow-server", help="Write into a configured server (WELLNESS_DATABASE_URL) too."),
-    ] = False,
+    scale: ScaleOption = "full",
+    allow_server: AllowServer = False,
 ) -> None:
     """From an empty data dir to a finished PDF and Excel of one demo company, through the real path:
     the demo files imported into both stores, their events handled, the analyses cached, the report
@@ -84,10 +82,7 @@ def demo_report(
         with manager.session(actor="demo") as session:
             viewer = accounts.analyst(session)
         if viewer is None:
-            made = accounts.create_accounts(manager)
-            err.print("Demo accounts (also in DATA_DIR/demo-accounts.txt):")
-            for account in made:
-                err.print(f"  {account.role.value:<8} {account.email}  password: {account.password}")
+            create_accounts(manager)
             with manager.session(actor="demo") as session:
                 viewer = accounts.analyst(session)
         assert viewer is not None
@@ -118,6 +113,15 @@ def demo_report(
             where = f"{settings.objects_dir / done.paths[fmt]}  "
         typer.echo(f"{fmt}\t{where}{link.url}")
     err.print(f"The links expire at {min(link.expires_at for link in done.links.values()):%H:%M} UTC.")
+
+
+def create_accounts(manager: DatabaseManager) -> None:
+    """The demo accounts, their passwords shown this once (and kept in DATA_DIR/demo-accounts.txt)."""
+    made = accounts.create_accounts(manager)
+    err.print("Demo accounts (also in DATA_DIR/demo-accounts.txt):")
+    for account in made:
+        grants = f", companies {account.companies}" if account.companies else ""
+        err.print(f"  {account.role.value:<8} {account.email}  password: {account.password}{grants}")
 
 
 def _scale(scale: str) -> Scale:

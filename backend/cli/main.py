@@ -83,8 +83,4 @@ def _first_start(manager: DatabaseManager) -> None:
     err.print("First start: loading the demo data (docs/demo-data.md) ...")
     init_db()
     demo.seed_with_progress(manager)
-    made = accounts.create_accounts(manager)
-    err.print("Demo accounts (also in DATA_DIR/demo-accounts.txt):")
-    for account in made:
-        grants = f", companies {account.companies}" if account.companies else ""
-        err.print(f"  {account.role.value:<8} {account.email}  password: {account.password}{grants}")
+    demo.create_accounts(manager)

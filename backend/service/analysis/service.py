@@ -222,7 +222,8 @@ def ask(
     if hit is not None:
         return _answer(name, asked, scope, hit)
     if answers_in(ctx.store, scope) <= inline_max_answers:
-        return run(ctx, name, parameters, company_ids)
+        got = computed(ctx.session, ctx.store, name, parameters, scope, min_group, warehouse=ctx.warehouse)
+        return _answer(name, asked, scope, got)
     job = AnalysisJob(
         analysis=name,
         parameters=asked,
