@@ -34,7 +34,9 @@ class Settings(BaseSettings):
         pattern=r"^[a-z_][a-z0-9_]{0,62}$",
         description="Schema to use instead of the server's default search_path.",
     )
-    db_pool_size: int = Field(default=5, ge=1, le=100)
+    # At least the concurrent requests of one process: a connection beyond the pool (overflow) is
+    # opened for one request and closed after it, a new server process each time.
+    db_pool_size: int = Field(default=10, ge=1, le=100)
     db_max_overflow: int = Field(default=10, ge=0, le=100)
     db_pool_timeout_s: float = Field(default=10.0, gt=0, description="Wait for a free pooled connection.")
     db_connect_timeout_s: int = Field(default=5, ge=1, le=120)

@@ -80,6 +80,15 @@ class Repository(Generic[M]):
         if company_scope is None and "company_id" in self.columns:
             company_scope = model.__table__.c.company_id.in_
         self._company_scope = company_scope
+        # ``read`` runs on most requests: statements built once skip SQLAlchemy's construction and
+        # cache-key work (about a third of a short read's time).
+        table = model.__table__
+        self._read_any = select(table).where(table.c.id == bindparam("id"))
+        self._read_within = (
+            None
+            if company_scope is None
+            else self._read_any.where(company_scope(bindparam("within", expanding=True)))
+        )
 
     def create(self, session: Session, *, data: BaseModel | Mapping[str, Any]) -> M:
         columns = self._validate(self.create_schema, data).to_columns()
@@ -102,11 +111,13 @@ class Repository(Generic[M]):
 
     def read(self, session: Session, entity_id: int, *, within: Within = None) -> Row[Any]:
         """The row ``entity_id`` as a plain row; NotFound as ``get``."""
-        table = self.model.__table__
-        query = select(table).where(table.c.id == entity_id)
-        if within is not None:
-            query = query.where(self.scope(within))
-        row = session.connection().execute(query).first()  # Core: no ORM work for a plain row
+        if within is None:
+            query, params = self._read_any, {"id": entity_id}
+        elif self._read_within is None:
+            raise self._not_scoped()
+        else:
+            query, params = self._read_within, {"id": entity_id, "within": sorted(within)}
+        row = session.connection().execute(query, params).first()  # Core: no ORM work for a plain row
         if row is None:
             raise NotFound(
                 f"No {self.table} row with id {entity_id}.", details={"table": self.table, "id": entity_id}
@@ -284,8 +295,11 @@ class Repository(Generic[M]):
     def scope(self, companies: Collection[int]) -> ColumnElement[bool]:
         """The condition selecting this table's rows of ``companies``."""
         if self._company_scope is None:
-            raise ValidationFailed([FieldProblem("company_id", f"{self.table} is not company-scoped")])
+            raise self._not_scoped()
         return self._company_scope(sorted(companies))
+
+    def _not_scoped(self) -> ValidationFailed:
+        return ValidationFailed([FieldProblem("company_id", f"{self.table} is not company-scoped")])
 
     def _write(self, session: Session, change: Callable[[], None]) -> None:
         try:

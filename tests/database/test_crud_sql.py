@@ -194,6 +194,28 @@ def test_within_hides_other_companies_rows_everywhere(session: Session) -> None:
         crud_sql.users.list(session, within=within)
 
 
+def test_read_sees_only_rows_within_the_companies_given(session: Session) -> None:
+    mine, other = make_company(session), make_company(session)
+    own_invoice, other_invoice = make_invoice(session, mine.id), make_invoice(session, other.id)
+    paid = crud_sql.payments.create(session, data=payment_data(own_invoice.id))
+    hidden_payment = crud_sql.payments.create(session, data=payment_data(other_invoice.id))
+    within = {mine.id}
+    assert crud_sql.companies.read(session, mine.id, within=within).name == mine.name
+    assert crud_sql.invoices.read(session, own_invoice.id, within=within).id == own_invoice.id
+    assert crud_sql.payments.read(session, paid.id, within=within).id == paid.id  # through its invoice
+    assert crud_sql.payments.read(session, hidden_payment.id).id == hidden_payment.id  # unscoped
+    for repo, hidden, scope in [
+        (crud_sql.companies, other.id, within),
+        (crud_sql.invoices, other_invoice.id, within),
+        (crud_sql.payments, hidden_payment.id, within),
+        (crud_sql.companies, mine.id, set()),  # no grants: nothing is visible
+    ]:
+        with pytest.raises(NotFound):
+            repo.read(session, hidden, within=scope)
+    with pytest.raises(ValidationFailed, match="not company-scoped"):
+        crud_sql.users.read(session, 1, within=within)
+
+
 def test_defaults_of_the_create_schema_reach_the_row(session: Session) -> None:
     invoice = make_invoice(session, make_company(session).id)
     data = payment_data(invoice.id)
