@@ -54,7 +54,44 @@ def _converter(mapped: MappedColumn) -> Converter:
         Kind.BOOL: v.parse_bool,
         Kind.CHOICE: v.choice_parser(column.choices),
     }
-    return kinds[column.kind]
+    return _remembering(kinds[column.kind])
+
+
+MEMO_CELLS = 4096  # distinct text cells remembered per column
+_UNSEEN = object()
+
+
+def _remembering(convert: Converter) -> Converter:
+    """``convert``, remembering its answers to text cells: a column's cells repeat (months, company
+    ids, employee codes, phases, scores), and a dict lookup costs a tenth of parsing one (pandas'
+    ``to_datetime(cache=True)`` does the same for dates).
+
+    Every parser is a pure function of the cell and answers immutable values, so a remembered answer
+    is the answer. Only answers are kept: a bad cell is parsed, and refused, each time. Cells of other
+    types (XLSX numbers, dates, booleans) are always parsed: 1, 1.0 and True are one key to a dict.
+    The first ``MEMO_CELLS`` distinct cells are kept; a column whose cells did not repeat among them
+    (ten or more distinct in eleven) stops looking them up.
+    """
+    memo: dict[str, Any] = {}
+    lookups = 0
+    active = True
+
+    def parse(raw: Cell) -> Any:
+        nonlocal lookups, active
+        if not active or type(raw) is not str:
+            return convert(raw)
+        lookups += 1
+        value = memo.get(raw, _UNSEEN)
+        if value is _UNSEEN:
+            value = convert(raw)  # raises for a bad cell: nothing is remembered
+            if len(memo) < MEMO_CELLS:
+                memo[raw] = value
+                if len(memo) == MEMO_CELLS and lookups * 10 < MEMO_CELLS * 11:
+                    active = False  # the cells hardly repeat: lookups would only cost
+                    memo.clear()
+        return value
+
+    return parse
 
 
 def dataset_for(name: str, table: Table) -> Dataset:

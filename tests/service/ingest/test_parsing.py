@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from backend.errors import FieldProblem, ValidationFailed
-from backend.service.ingest import MAX_PROBLEMS, Parsed, Problems, RowStream, parse_rows, read_table
+from backend.service.ingest import MAX_PROBLEMS, Parsed, Problems, RowStream, parse_rows, parsing, read_table
 
 FS_HEADER = "年月,売上高,売上原価,販管費,営業利益,当期純利益,従業員数"
 FS_ROW = "1000,500,300,200,150,10"
@@ -259,3 +259,42 @@ def test_row_stream_reads_lazily_and_completes_its_counts_at_the_end() -> None:
     assert (stream.row_count, stream.problems.total) == (1, 0)
     assert list(rows) == []
     assert (stream.row_count, stream.problems.total) == (2, 1)
+
+
+def test_a_columns_parser_remembers_text_cells_but_never_a_refusal() -> None:
+    calls: list[object] = []
+
+    def convert(raw: object) -> object:
+        calls.append(raw)
+        if raw == "bad":
+            raise ValueError("is bad")
+        return ("parsed", raw)
+
+    parse = parsing._remembering(convert)
+    assert parse("7") == parse("7") == ("parsed", "7")
+    assert calls == ["7"]  # the second answer was remembered
+    for _ in range(2):
+        with pytest.raises(ValueError, match="is bad"):
+            parse("bad")
+    assert calls == ["7", "bad", "bad"]
+    # XLSX cells that are one key to a dict are each parsed: 1, 1.0 and True are different cells.
+    assert [parse(cell) for cell in (1, 1.0, True)] == [("parsed", 1), ("parsed", 1.0), ("parsed", True)]
+    assert [type(c) for c in calls[3:]] == [int, float, bool]
+
+
+def test_a_column_whose_cells_do_not_repeat_stops_being_remembered() -> None:
+    calls: list[object] = []
+    parse = parsing._remembering(lambda raw: calls.append(raw) or raw)
+    for n in range(parsing.MEMO_CELLS):  # every cell distinct
+        parse(str(n))
+    calls.clear()
+    parse("0")
+    assert calls == ["0"]  # parsed again: the memo was dropped
+
+    calls.clear()
+    repeating = parsing._remembering(lambda raw: calls.append(raw) or raw)
+    for n in range(parsing.MEMO_CELLS * 2):  # each cell twice
+        repeating(str(n // 2))
+    calls.clear()
+    repeating("0")
+    assert calls == []  # still remembered
