@@ -32,7 +32,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
         on_emulator = (
-            params.get("document_backend") == "firestore"
+            "firestore" in (params.get("document_backend"), params.get("shared_store"))
             or params.get("bus_backend") == "pubsub"
             or params.get("warehouse") == "bigquery"
             or params.get("storage_backend") == "gcs"

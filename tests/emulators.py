@@ -242,9 +242,9 @@ def _build_bqemulator_env(build: Path, *, log: Path) -> None:
     pytest.fail(f"building bqemulator's environment failed; {log}:\n{said[-3000:]}")
 
 
-def wipe_firestore(host: str) -> None:
-    """Delete every document in the emulator (between tests)."""
-    url = f"http://{host}/emulator/v1/projects/{PROJECT}/databases/(default)/documents"
+def wipe_firestore(host: str, project: str = PROJECT) -> None:
+    """Delete every document of ``project`` in the emulator (between tests)."""
+    url = f"http://{host}/emulator/v1/projects/{project}/databases/(default)/documents"
     request = urllib.request.Request(url, method="DELETE")
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200

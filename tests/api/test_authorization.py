@@ -11,18 +11,27 @@ sign-in, and shown to ignore a sign-in: a token of any role opens nothing there.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
 
 from backend.api.app import create_app
 from backend.api.policy import RULES, Rule
-from backend.database import crud, crud_sql
+from backend.config import Settings
+from backend.database import DatabaseManager, crud, crud_sql
+from backend.database.documents import DocumentStore
+from backend.database.documents.firestore import FirestoreDocumentStore
+from backend.database.documents.local import LocalDocumentStore
 from backend.service.storage import local_storage
+from tests import emulators
 from tests.api.conftest import Api
-from tests.api.world import ROLES, World
+from tests.api.world import ROLES, World, make_world
 from tests.database.document_factories import T0, form_questions, vas
 from tests.support import make_settings
 
@@ -240,18 +249,86 @@ def _remove_dependants(api: Api, resource: str, company: Any) -> None:
                     repo.delete(session, row.id)
 
 
-@pytest.mark.parametrize(
-    ("rule", "role", "case"),
-    MATRIX,
-    ids=[f"{rule.method} {rule.path} {role} {case}" for rule, role, case in MATRIX],
-)
-def test_matrix(api: Api, world: World, rule: Rule, role: str, case: str) -> None:
-    resource = rule.path.split("/")[3]
-    if rule.method == "DELETE" and resource in DEPENDANTS and case in ("own", "other"):
-        _remove_dependants(api, resource, _company(world, case))
+def _writes(rule: Rule, role: str, case: str) -> bool:
+    """Whether the case changes the world: a create, change or delete that succeeds. A read, or a
+    refusal, leaves it as it was, so those cases share one world (per document backend)."""
+    return rule.method != "GET" and 200 <= expected(rule, role, case) < 300
+
+
+READS = [m for m in MATRIX if not _writes(*m)]
+WRITES = [m for m in MATRIX if _writes(*m)]
+SHARED_PROJECT = f"{emulators.PROJECT}-matrix"  # apart from the project other tests wipe
+
+
+def _ids(cases: list[tuple[Rule, str, str]]) -> list[str]:
+    return [f"{rule.method} {rule.path} {role} {case}" for rule, role, case in cases]
+
+
+@pytest.fixture(scope="module")
+def shared_connection(engine: Engine) -> Iterator[Connection]:
+    """The shared worlds' transaction, rolled back after the module."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture(scope="module", params=["local", "firestore"])
+def shared_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DocumentStore]:
+    store: DocumentStore
+    if request.param == "local":
+        store = LocalDocumentStore(tmp_path_factory.mktemp("matrix") / "documents.sqlite3")
+    else:
+        emulators.wipe_firestore(request.getfixturevalue("firestore_host"), project=SHARED_PROJECT)
+        store = FirestoreDocumentStore(project=SHARED_PROJECT)
+    yield store
+    store.close()
+
+
+def _configured(settings: Settings, connection: Connection, store: DocumentStore) -> DatabaseManager:
+    DatabaseManager.reset()
+    manager = DatabaseManager()
+    manager.configure(settings, bind=connection, documents=store)
+    return manager
+
+
+@pytest.fixture(scope="module")
+def shared_world(settings: Settings, shared_connection: Connection, shared_store: DocumentStore) -> World:
+    world = make_world(_configured(settings, shared_connection, shared_store))
+    DatabaseManager.reset()
+    return world
+
+
+@pytest.fixture
+def shared_api(
+    app: FastAPI, settings: Settings, shared_connection: Connection, shared_store: DocumentStore
+) -> Iterator[Api]:
+    manager = _configured(settings, shared_connection, shared_store)
+    yield Api(client=TestClient(app, raise_server_exceptions=False), manager=manager)
+    DatabaseManager.reset()
+
+
+def _check(api: Api, world: World, rule: Rule, role: str, case: str) -> None:
     url, body = request_for(rule, case, world, role)
     response = api.client.request(rule.method, url, headers=world.headers(role), **body)
     assert response.status_code == expected(rule, role, case), response.text
+
+
+@pytest.mark.parametrize(("rule", "role", "case"), READS, ids=_ids(READS))
+def test_matrix_reads_and_refusals(
+    shared_api: Api, shared_world: World, rule: Rule, role: str, case: str
+) -> None:
+    _check(shared_api, shared_world, rule, role, case)
+
+
+@pytest.mark.parametrize(("rule", "role", "case"), WRITES, ids=_ids(WRITES))
+def test_matrix_writes(api: Api, world: World, rule: Rule, role: str, case: str) -> None:
+    resource = rule.path.split("/")[3]
+    if rule.method == "DELETE" and resource in DEPENDANTS and case in ("own", "other"):
+        _remove_dependants(api, resource, _company(world, case))
+    _check(api, world, rule, role, case)
 
 
 def test_the_public_routes_are_the_sign_in_and_the_signed_ones() -> None:
