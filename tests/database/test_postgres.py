@@ -153,7 +153,7 @@ def test_unreachable_server_names_the_host_and_what_to_check(tmp_path: Path) -> 
 
 
 def test_engine_applies_pool_timeouts_and_utc(engine: Engine) -> None:
-    assert engine.pool.size() == 5  # type: ignore[attr-defined]
+    assert engine.pool.size() == 10  # type: ignore[attr-defined]  # the default WELLNESS_DB_POOL_SIZE
     with engine.connect() as conn:
         assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "1min"
         assert conn.execute(text("SHOW TimeZone")).scalar_one() == "UTC"
