@@ -246,8 +246,17 @@ class Worker:
             self._give_back()
 
     def stop(self) -> None:
-        """Finish the event in hand, then return from ``run``."""
+        """Finish the event in hand, then return from ``run``. A worker asleep on the bus is woken by
+        a NOTIFY, sent from a thread of its own: ``stop`` may be called from a signal handler."""
         self.stopping.set()
+        if self._listener is not None:
+            threading.Thread(target=self._wake, name="event-worker-stop", daemon=True).start()
+
+    def _wake(self) -> None:
+        try:
+            queue_sql.wake(self.manager.engine)
+        except Exception as exc:  # it stops at its next poll instead
+            log.warning("could not wake the worker to stop it: %s", exc)
 
 
 class _Heartbeat:

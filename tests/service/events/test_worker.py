@@ -258,6 +258,20 @@ def test_a_firestore_outbox_wakes_the_worker_through_its_snapshot_listener(
         worker.stop()
         thread.join(timeout=30)
     assert versions(live, 5) == {5: 1}
+    assert not thread.is_alive()
+
+
+def test_stop_wakes_a_worker_asleep_on_the_bus(live: DatabaseManager) -> None:
+    worker = Worker(live)
+    worker.settings = worker.settings.model_copy(update={"event_document_poll_s": 600.0})  # no polling
+    thread = threading.Thread(target=worker.run, daemon=True)  # a failure must not hold up the run
+    thread.start()
+    time.sleep(1.0)  # asleep now: nothing is pending
+    stopped_at = time.monotonic()
+    worker.stop()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert time.monotonic() - stopped_at < 30, "it slept on until a poll instead of stopping"
 
 
 def _emit(manager: DatabaseManager, n: int) -> None:
