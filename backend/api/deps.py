@@ -8,11 +8,12 @@ both stores) is a plain ``def``; the unit of work hands its blocking end to the 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +26,7 @@ from backend.errors import Forbidden, Unauthenticated
 from backend.service.access import Viewer
 from backend.service.auth import service as auth
 from backend.service.context import Context
+from backend.service.storage import ObjectStorage, open_storage
 
 
 async def get_manager() -> DatabaseManager:
@@ -85,6 +87,20 @@ async def get_settings(manager: ManagerDep) -> Settings:
 
 StoreDep = Annotated[DocumentStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+_storage_lock = threading.Lock()
+
+
+def storage_of(app: FastAPI, settings: Settings) -> ObjectStorage:
+    """The app's object storage, opened once for its settings and kept (blocking the first time:
+    call it in the thread pool). Opening GCS reads credentials and starts an HTTP session, which
+    is not a cost to pay per request."""
+    with _storage_lock:
+        held: tuple[Settings, ObjectStorage] | None = getattr(app.state, "storage", None)
+        if held is None or held[0] is not settings:
+            held = app.state.storage = (settings, open_storage(settings))
+        return held[1]
 
 
 async def get_cursors(manager: ManagerDep) -> Cursors:

@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import BigInteger, ColumnElement, Row, and_, any_, bindparam, func, select, update
@@ -87,7 +87,7 @@ class Repository(Generic[M]):
         self._read_within = (
             None
             if company_scope is None
-            else self._read_any.where(company_scope(bindparam("within", expanding=True)))
+            else self._read_any.where(company_scope(cast(Any, bindparam("within", expanding=True))))
         )
 
     def create(self, session: Session, *, data: BaseModel | Mapping[str, Any]) -> M:
@@ -111,6 +111,7 @@ class Repository(Generic[M]):
 
     def read(self, session: Session, entity_id: int, *, within: Within = None) -> Row[Any]:
         """The row ``entity_id`` as a plain row; NotFound as ``get``."""
+        params: dict[str, Any]
         if within is None:
             query, params = self._read_any, {"id": entity_id}
         elif self._read_within is None:

@@ -4,11 +4,13 @@ and CORS only when configured."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from backend.api import app as app_module
+from backend.api import deps
 from backend.api.middleware import SECURITY_HEADERS, RequestLogFilter
 from backend.config import Settings
 from backend.service.records import catalog
@@ -128,3 +130,12 @@ def test_cors_answers_only_the_configured_origins(settings: Settings) -> None:
         headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
     )
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_the_object_storage_is_opened_once_per_app_and_settings(settings: Settings, tmp_path: Path) -> None:
+    app = app_module.create_app(migrate=False, settings=settings)
+    first = deps.storage_of(app, settings)
+    assert deps.storage_of(app, settings) is first
+    other = settings.model_copy(update={"data_dir": tmp_path})
+    assert deps.storage_of(app, other) is not first  # new settings: opened again, for them
+    assert deps.storage_of(app, other) is deps.storage_of(app, other)

@@ -6,14 +6,13 @@ status and, once done, download links that expire; ``GET /reports`` lists what t
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from backend.api.answers import answer
-from backend.api.deps import ContextDep, CursorsDep, SettingsDep, UnitDep
+from backend.api.deps import ContextDep, CursorsDep, SettingsDep, UnitDep, storage_of
 from backend.api.paging import Page, PageParams, one_page
 from backend.service.reports import lifecycle
-from backend.service.storage import open_storage
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 ReportId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -60,6 +59,12 @@ async def list_reports(
     response_model=lifecycle.ReportPublic,
     summary="A report's status and, once done, its download links (they expire)",
 )
-async def get_report(report_id: ReportId, ctx: ContextDep, unit: UnitDep, settings: SettingsDep) -> Response:
+async def get_report(
+    request: Request, report_id: ReportId, ctx: ContextDep, unit: UnitDep, settings: SettingsDep
+) -> Response:
     ttl = timedelta(seconds=settings.storage_link_ttl_s)
-    return await answer(lambda: lifecycle.get(ctx, report_id, open_storage(settings), link_ttl=ttl), unit)
+
+    def get() -> lifecycle.ReportPublic:
+        return lifecycle.get(ctx, report_id, storage_of(request.app, settings), link_ttl=ttl)
+
+    return await answer(get, unit)
