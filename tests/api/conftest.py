@@ -33,14 +33,20 @@ def app(settings: Settings) -> FastAPI:
     return create_app(migrate=False, settings=settings)
 
 
+def configured(settings: Settings, connection: Connection, store: DocumentStore) -> DatabaseManager:
+    """The process's DatabaseManager, anew, on ``connection`` (its transaction) and ``store``."""
+    DatabaseManager.reset()
+    manager = DatabaseManager()
+    manager.configure(settings, bind=connection, documents=store)
+    return manager
+
+
 @pytest.fixture
 def api(
     app: FastAPI, settings: Settings, connection: Connection, document_store: DocumentStore
 ) -> Iterator[Api]:
     """The app with the test's rolled-back connection and document store (both backends)."""
-    DatabaseManager.reset()
-    manager = DatabaseManager()
-    manager.configure(settings, bind=connection, documents=document_store)
+    manager = configured(settings, connection, document_store)
     yield Api(client=TestClient(app, raise_server_exceptions=False), manager=manager)
     DatabaseManager.reset()
 

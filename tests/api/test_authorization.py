@@ -30,7 +30,7 @@ from backend.database.documents.firestore import FirestoreDocumentStore
 from backend.database.documents.local import LocalDocumentStore
 from backend.service.storage import local_storage
 from tests import emulators
-from tests.api.conftest import Api
+from tests.api.conftest import Api, configured
 from tests.api.world import ROLES, World, make_world
 from tests.database.document_factories import T0, form_questions, vas
 from tests.support import make_settings
@@ -287,16 +287,9 @@ def shared_store(
     store.close()
 
 
-def _configured(settings: Settings, connection: Connection, store: DocumentStore) -> DatabaseManager:
-    DatabaseManager.reset()
-    manager = DatabaseManager()
-    manager.configure(settings, bind=connection, documents=store)
-    return manager
-
-
 @pytest.fixture(scope="module")
 def shared_world(settings: Settings, shared_connection: Connection, shared_store: DocumentStore) -> World:
-    world = make_world(_configured(settings, shared_connection, shared_store))
+    world = make_world(configured(settings, shared_connection, shared_store))
     DatabaseManager.reset()
     return world
 
@@ -305,7 +298,7 @@ def shared_world(settings: Settings, shared_connection: Connection, shared_store
 def shared_api(
     app: FastAPI, settings: Settings, shared_connection: Connection, shared_store: DocumentStore
 ) -> Iterator[Api]:
-    manager = _configured(settings, shared_connection, shared_store)
+    manager = configured(settings, shared_connection, shared_store)
     yield Api(client=TestClient(app, raise_server_exceptions=False), manager=manager)
     DatabaseManager.reset()
 
