@@ -31,6 +31,7 @@ from backend.api.routes import (
 from backend.config import Settings
 from backend.database import DatabaseManager, init_db
 from backend.errors import WellnessError
+from backend.service.analysis import service as analysis_service
 from backend.service.auth import service as auth_service
 from backend.service.bigquery.service import BigQueryService, open_service
 from backend.service.events.worker import Worker
@@ -45,7 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     manager = DatabaseManager()
     if app.state.migrate:
         await run_in_threadpool(init_db)
-        await run_in_threadpool(_prune_sessions, manager)
+        await run_in_threadpool(housekeeping, manager)
     warehouse = app.state.warehouse = await run_in_threadpool(open_service, manager.settings)
     worker = _start_worker(manager, warehouse) if app.state.worker else None
     try:
@@ -136,11 +137,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def _prune_sessions(manager: DatabaseManager) -> None:
-    try:
-        removed = auth_service.prune(manager.documents, manager.settings)
-    except WellnessError as exc:  # housekeeping must not stop the API from starting
-        log.warning("Could not prune expired sessions: %s", exc.message)
-        return
-    if removed:
-        log.info("Pruned %d expired sessions and sign-in counters", removed)
+def housekeeping(manager: DatabaseManager) -> None:
+    """Expired sessions and sign-in counters, and analysis jobs finished long ago, are deleted."""
+    for what, prune in (
+        ("expired sessions and sign-in counters", auth_service.prune),
+        ("finished analysis jobs", analysis_service.prune_jobs),
+    ):
+        try:
+            removed = prune(manager.documents, manager.settings)
+        except WellnessError as exc:  # housekeeping must not stop the API from starting
+            log.warning("Could not delete the %s: %s", what, exc.message)
+            continue
+        if removed:
+            log.info("Deleted %d %s", removed, what)

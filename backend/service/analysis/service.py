@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from backend.config import Settings
 from backend.database import crud, crud_sql
 from backend.database.documents import DocumentStore
 from backend.database.models import AnalysisJob, AnalyticsCacheEntry
@@ -271,6 +272,19 @@ def run_job(
     crud.analysis_jobs.update(
         store, job_id, data={"status": "done", "cache_key": got.key, "completed_at": datetime.now(UTC)}
     )
+
+
+def prune_jobs(store: DocumentStore, settings: Settings, *, now: datetime | None = None) -> int:
+    """Delete the jobs that finished (done or failed) more than ``analysis_job_keep_days`` ago;
+    their results stay in the cache, and jobs still requested are kept. Returns how many."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.analysis_job_keep_days)
+    finished_before = [{"field": "completed_at", "operator": "<", "value": cutoff}]
+    deleted = 0
+    while page := crud.analysis_jobs.list(
+        store, conditions=finished_before, order_by="completed_at", limit=crud.MAX_PAGE
+    ).items:
+        deleted += crud.analysis_jobs.delete_many(store, [doc_id for doc_id, _ in page])
+    return deleted
 
 
 def answers_in(store: DocumentStore, scope: Scope) -> int:
