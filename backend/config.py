@@ -169,12 +169,12 @@ class Settings(BaseSettings):
     analysis_job_timeout_s: float = Field(
         default=900, gt=0, description="A job not computed within this long is reported failed."
     )
-    analysis_job_keep_days: int = Field(
+    job_keep_days: int = Field(
         default=30,
         ge=1,
         le=3650,
-        description="Finished analysis jobs are deleted this long after they finished (at start-up); "
-        "their results stay in the cache.",
+        description="Finished analysis jobs and completed import jobs are deleted this long after "
+        "they finished (at start-up); their results stay.",
     )
 
     storage_backend: Literal["local", "gcs"] = Field(

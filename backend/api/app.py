@@ -35,6 +35,7 @@ from backend.service.analysis import service as analysis_service
 from backend.service.auth import service as auth_service
 from backend.service.bigquery.service import BigQueryService, open_service
 from backend.service.events.worker import Worker
+from backend.service.ingest import jobs as ingest_jobs
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -138,10 +139,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def housekeeping(manager: DatabaseManager) -> None:
-    """Expired sessions and sign-in counters, and analysis jobs finished long ago, are deleted."""
+    """Expired sessions and sign-in counters, and analysis and import jobs finished long ago, are
+    deleted."""
     for what, prune in (
         ("expired sessions and sign-in counters", auth_service.prune),
         ("finished analysis jobs", analysis_service.prune_jobs),
+        ("completed import jobs", ingest_jobs.prune),
     ):
         try:
             removed = prune(manager.documents, manager.settings)

@@ -1,4 +1,4 @@
-"""What the API deletes at start-up: expired sessions, and analysis jobs finished long ago."""
+"""What the API deletes at start-up: expired sessions, and analysis and import jobs finished long ago."""
 
 from __future__ import annotations
 
@@ -26,8 +26,17 @@ def _job(status: str, finished_days_ago: float | None) -> dict[str, Any]:
     return job
 
 
-def test_finished_analysis_jobs_past_their_keep_days_and_expired_sessions_are_deleted(api: Api) -> None:
-    store, keep = api.store, api.manager.settings.analysis_job_keep_days
+def _import(status: str, updated_at: datetime) -> dict[str, Any]:
+    return {
+        "dataset": "surveys", "company_id": 1, "sha256": "0" * 64, "status": status, "rows": 2,
+        "written": 2 if status == "done" else 1, "inserted": 1, "updated": 0, "unchanged": 0,
+        "error": "a batch failed" if status == "failed" else None, "created_by": 1,
+        "created_at": updated_at - timedelta(minutes=5), "updated_at": updated_at,
+    }  # fmt: skip
+
+
+def test_jobs_finished_past_their_keep_days_and_expired_sessions_are_deleted(api: Api) -> None:
+    store, keep = api.store, api.manager.settings.job_keep_days
     ids = {
         name: crud.analysis_jobs.create(store, data=_job(status, days))[0]
         for name, status, days in [
@@ -50,8 +59,21 @@ def test_finished_analysis_jobs_past_their_keep_days_and_expired_sessions_are_de
         )  # fmt: skip
         sessions[expired] = digest
 
+    old, recent = now - timedelta(days=keep + 1), now - timedelta(days=keep - 1)
+    imports = {}
+    for name, status, updated in [("old done", "done", old), ("old failed", "failed", old),
+                                  ("recent done", "done", recent)]:  # fmt: skip
+        doc_id = hashlib.sha256(name.encode()).hexdigest()[:32]
+        crud.ingest_jobs.create(store, data=_import(status, updated), doc_id=doc_id)
+        imports[name] = doc_id
+
     housekeeping(api.manager)
 
     kept = {doc_id for doc_id, _ in crud.analysis_jobs.list(store).items}
     assert kept == {ids["recent done"], ids["still requested"]}
     assert {doc_id for doc_id, _ in crud.sessions.list(store).items} == {sessions[False]}
+    # an import that failed stays, to be resumed by the same file
+    assert {doc_id for doc_id, _ in crud.ingest_jobs.list(store).items} == {
+        imports["old failed"],
+        imports["recent done"],
+    }

@@ -275,9 +275,9 @@ def run_job(
 
 
 def prune_jobs(store: DocumentStore, settings: Settings, *, now: datetime | None = None) -> int:
-    """Delete the jobs that finished (done or failed) more than ``analysis_job_keep_days`` ago;
+    """Delete the jobs that finished (done or failed) more than ``job_keep_days`` ago;
     their results stay in the cache, and jobs still requested are kept. Returns how many."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.analysis_job_keep_days)
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.job_keep_days)
     finished_before = [{"field": "completed_at", "operator": "<", "value": cutoff}]
     deleted = 0
     while page := crud.analysis_jobs.list(

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, BinaryIO
 
+from backend.config import Settings
 from backend.database import audit, crud, events
+from backend.database.documents import DocumentStore
 from backend.database.documents.port import MAX_BATCH_WRITES
 from backend.database.models import IngestJob
 from backend.errors import WellnessError
@@ -161,3 +163,21 @@ def _sha256(source: BinaryIO | bytes) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def prune(store: DocumentStore, settings: Settings, *, now: datetime | None = None) -> int:
+    """Delete the jobs of imports that completed more than ``job_keep_days`` ago (their rows stay;
+    the same file uploaded again starts a new job). A job that failed or stopped is kept: the same
+    file resumes it. Returns how many."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.job_keep_days)
+    older = [{"field": "updated_at", "operator": "<", "value": cutoff}]
+    done: list[str] = []
+    after = None
+    while True:  # every page first: a page's last document is the next page's cursor
+        page = crud.ingest_jobs.list(
+            store, conditions=older, order_by="updated_at", limit=crud.MAX_PAGE, after=after
+        )
+        done += [doc_id for doc_id, job in page.items if job.status == "done"]
+        if page.next_after is None:
+            return crud.ingest_jobs.delete_many(store, done) if done else 0
+        after = page.next_after
