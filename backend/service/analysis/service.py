@@ -279,12 +279,7 @@ def prune_jobs(store: DocumentStore, settings: Settings, *, now: datetime | None
     their results stay in the cache, and jobs still requested are kept. Returns how many."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.job_keep_days)
     finished_before = [{"field": "completed_at", "operator": "<", "value": cutoff}]
-    deleted = 0
-    while page := crud.analysis_jobs.list(
-        store, conditions=finished_before, order_by="completed_at", limit=crud.MAX_PAGE
-    ).items:
-        deleted += crud.analysis_jobs.delete_many(store, [doc_id for doc_id, _ in page])
-    return deleted
+    return crud.analysis_jobs.delete_matching(store, conditions=finished_before, order_by="completed_at")
 
 
 def answers_in(store: DocumentStore, scope: Scope) -> int:

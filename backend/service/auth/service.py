@@ -141,11 +141,7 @@ def prune(store: DocumentStore, settings: Settings) -> int:
     """Delete sessions past their absolute expiry and stale sign-in counters; returns how many."""
     at = now()
     expired = [{"field": "expires_at", "operator": "<", "value": at}]
-    deleted = 0
-    while page := crud.sessions.list(
-        store, conditions=expired, order_by="expires_at", limit=crud.MAX_PAGE
-    ).items:
-        deleted += crud.sessions.delete_many(store, [doc_id for doc_id, _ in page])
+    deleted = crud.sessions.delete_matching(store, conditions=expired, order_by="expires_at")
     return deleted + throttle.prune(store, settings, now=at)
 
 
