@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -92,15 +92,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 _storage_lock = threading.Lock()
 
 
-def storage_of(app: FastAPI, settings: Settings) -> ObjectStorage:
-    """The app's object storage, opened once for its settings and kept (blocking the first time:
-    call it in the thread pool). Opening GCS reads credentials and starts an HTTP session, which
-    is not a cost to pay per request."""
+def get_storage(request: Request, settings: SettingsDep) -> ObjectStorage:
+    """The app's object storage, opened once for its settings and kept (a plain ``def``: opening
+    it blocks). Opening GCS reads credentials and starts an HTTP session, not a cost per request."""
     with _storage_lock:
-        held: tuple[Settings, ObjectStorage] | None = getattr(app.state, "storage", None)
-        if held is None or held[0] is not settings:
-            held = app.state.storage = (settings, open_storage(settings))
+        held: tuple[Settings, ObjectStorage] | None = getattr(request.app.state, "storage", None)
+        if held is None or held[0] is not settings:  # tests serve one app under many settings
+            held = request.app.state.storage = (settings, open_storage(settings))
         return held[1]
+
+
+StorageDep = Annotated[ObjectStorage, Depends(get_storage)]
 
 
 async def get_cursors(manager: ManagerDep) -> Cursors:

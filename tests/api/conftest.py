@@ -41,14 +41,19 @@ def configured(settings: Settings, connection: Connection, store: DocumentStore)
     return manager
 
 
+def serving(app: FastAPI, settings: Settings, connection: Connection, store: DocumentStore) -> Iterator[Api]:
+    """The app over ``connection`` and ``store`` for one test (a fixture's body: ``yield from``)."""
+    manager = configured(settings, connection, store)
+    yield Api(client=TestClient(app, raise_server_exceptions=False), manager=manager)
+    DatabaseManager.reset()
+
+
 @pytest.fixture
 def api(
     app: FastAPI, settings: Settings, connection: Connection, document_store: DocumentStore
 ) -> Iterator[Api]:
     """The app with the test's rolled-back connection and document store (both backends)."""
-    manager = configured(settings, connection, document_store)
-    yield Api(client=TestClient(app, raise_server_exceptions=False), manager=manager)
-    DatabaseManager.reset()
+    yield from serving(app, settings, connection, document_store)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from backend.api import app as app_module
 from backend.api import deps
@@ -134,8 +135,9 @@ def test_cors_answers_only_the_configured_origins(settings: Settings) -> None:
 
 def test_the_object_storage_is_opened_once_per_app_and_settings(settings: Settings, tmp_path: Path) -> None:
     app = app_module.create_app(migrate=False, settings=settings)
-    first = deps.storage_of(app, settings)
-    assert deps.storage_of(app, settings) is first
+    request = Request({"type": "http", "app": app})
+    first = deps.get_storage(request, settings)
+    assert deps.get_storage(request, settings) is first
     other = settings.model_copy(update={"data_dir": tmp_path})
-    assert deps.storage_of(app, other) is not first  # new settings: opened again, for them
-    assert deps.storage_of(app, other) is deps.storage_of(app, other)
+    assert deps.get_storage(request, other) is not first  # new settings: opened again, for them
+    assert deps.get_storage(request, other) is deps.get_storage(request, other)

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
-from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 
 from backend.api.app import create_app
@@ -30,7 +29,7 @@ from backend.database.documents.firestore import FirestoreDocumentStore
 from backend.database.documents.local import LocalDocumentStore
 from backend.service.storage import local_storage
 from tests import emulators
-from tests.api.conftest import Api, configured
+from tests.api.conftest import Api, configured, serving
 from tests.api.world import ROLES, World, make_world
 from tests.database.document_factories import T0, form_questions, vas
 from tests.support import make_settings
@@ -298,9 +297,7 @@ def shared_world(settings: Settings, shared_connection: Connection, shared_store
 def shared_api(
     app: FastAPI, settings: Settings, shared_connection: Connection, shared_store: DocumentStore
 ) -> Iterator[Api]:
-    manager = configured(settings, shared_connection, shared_store)
-    yield Api(client=TestClient(app, raise_server_exceptions=False), manager=manager)
-    DatabaseManager.reset()
+    yield from serving(app, settings, shared_connection, shared_store)
 
 
 def _check(api: Api, world: World, rule: Rule, role: str, case: str) -> None:

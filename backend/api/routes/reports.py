@@ -6,11 +6,11 @@ status and, once done, download links that expire; ``GET /reports`` lists what t
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from backend.api.answers import answer
-from backend.api.deps import ContextDep, CursorsDep, SettingsDep, UnitDep, storage_of
+from backend.api.deps import ContextDep, CursorsDep, SettingsDep, StorageDep, UnitDep
 from backend.api.paging import Page, PageParams, one_page
 from backend.service.reports import lifecycle
 
@@ -60,11 +60,7 @@ async def list_reports(
     summary="A report's status and, once done, its download links (they expire)",
 )
 async def get_report(
-    request: Request, report_id: ReportId, ctx: ContextDep, unit: UnitDep, settings: SettingsDep
+    report_id: ReportId, ctx: ContextDep, unit: UnitDep, settings: SettingsDep, storage: StorageDep
 ) -> Response:
     ttl = timedelta(seconds=settings.storage_link_ttl_s)
-
-    def get() -> lifecycle.ReportPublic:
-        return lifecycle.get(ctx, report_id, storage_of(request.app, settings), link_ttl=ttl)
-
-    return await answer(get, unit)
+    return await answer(lambda: lifecycle.get(ctx, report_id, storage, link_ttl=ttl), unit)
