@@ -73,6 +73,7 @@ class DatabaseManager:
         self._bind: Engine | Connection | None = None
         self._embedded: EmbeddedPostgres | None = None
         self._engine: Engine | None = None
+        self._read_engine: Engine | None = None
         self._session_factory: sessionmaker[Session] | None = None
         self._read_session_factory: sessionmaker[Session] | None = None
         self._documents: DocumentStore | None = None
@@ -192,7 +193,11 @@ class DatabaseManager:
             if self._read_session_factory is None:
                 if isinstance(self._bind, Connection):  # tests: stay inside the test's transaction
                     return self.session_factory
-                engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                engine = self.engine
+                if isinstance(self._bind, Engine):  # not ours to open a second pool for
+                    engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+                else:
+                    engine = self._read_engine = create_db_engine(engine.url, self.settings, autocommit=True)
                 self._read_session_factory = sessionmaker(bind=engine, expire_on_commit=False)
             return self._read_session_factory
 
@@ -254,6 +259,8 @@ class DatabaseManager:
         with self._lock:
             if self._engine is not None and not isinstance(self._bind, Engine | Connection):
                 self._engine.dispose()
+            if self._read_engine is not None:
+                self._read_engine.dispose()
             if self._embedded is not None:
                 self._embedded.stop()
             if self._documents is not None and self._owns_documents:

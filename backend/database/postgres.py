@@ -111,8 +111,14 @@ PING_AFTER_IDLE_S = 10.0
 _CHECKED_IN_AT = "checked_in_at"
 
 
-def create_db_engine(url: URL | str, settings: Settings) -> Engine:
-    """An engine for ``postgresql+psycopg`` with pooling, a ping for idle connections, and timeouts."""
+def create_db_engine(url: URL | str, settings: Settings, *, autocommit: bool = False) -> Engine:
+    """An engine for ``postgresql+psycopg`` with pooling, a ping for idle connections, and timeouts.
+
+    ``autocommit``: every statement commits on its own (the read-only sessions' engine). Its own pool
+    of connections that stay in that mode: an engine derived with ``execution_options`` switches
+    each connection to autocommit and back on every checkout, and under load each switch costs a
+    hand-over of the GIL.
+    """
     url = make_url(url)
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
@@ -124,6 +130,7 @@ def create_db_engine(url: URL | str, settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_s,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         connect_args={
             "connect_timeout": settings.db_connect_timeout_s,
             "options": " ".join(options),

@@ -95,6 +95,21 @@ def test_a_read_only_unit_of_work_reads_without_a_transaction(server_manager: Da
         server_manager.end_session(reader)
 
 
+def test_read_only_units_keep_their_own_autocommit_pool(server_manager: DatabaseManager) -> None:
+    """Reads borrow connections that stay in autocommit; a unit that writes still gets transactions."""
+    for _ in range(2):  # the second round reuses the pooled connections: neither was switched over
+        reader, writer = server_manager.open_session(read_only=True), server_manager.open_session()
+        try:
+            read_conn = reader.connection().connection.driver_connection
+            write_conn = writer.connection().connection.driver_connection
+            assert read_conn.autocommit is True  # type: ignore[union-attr]
+            assert write_conn.autocommit is False  # type: ignore[union-attr]
+            assert reader.get_bind() is not writer.get_bind()
+        finally:
+            server_manager.end_session(reader)
+            server_manager.end_session(writer)
+
+
 def test_a_read_only_unit_of_work_refuses_every_write(server_manager: DatabaseManager) -> None:
     reader = server_manager.open_session(read_only=True)
     try:
