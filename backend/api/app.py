@@ -103,6 +103,7 @@ def create_app(*, migrate: bool = True, settings: Settings | None = None, worker
     app.include_router(health.router)
     app.include_router(v1)
     app.state.rules = policy.bind(app.routes)
+    app.state.checks_in_work = {}  # per route: does it check its access in its own hop (deps.authorize)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     if settings.cors_origins:
         app.add_middleware(

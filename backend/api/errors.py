@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi import params as params_module
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from backend.errors import (
@@ -50,6 +51,12 @@ async def _wellness_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    access = getattr(request.state, "access", None)  # deps.Access, not yet checked by the route
+    if access is not None and access.context is None:  # who may call comes before what they sent
+        try:
+            await run_in_threadpool(access.check_apart)
+        except WellnessError as error:
+            return answer(error)
     errors = exc.errors()
     expected = _expected_media_type(request)
     if _body_is_not(expected, request, errors):

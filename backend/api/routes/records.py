@@ -17,8 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel
 
-from backend.api.answers import answer
-from backend.api.deps import ContextDep, CursorsDep, UnitDep
+from backend.api.answers import answer, answer_for
+from backend.api.deps import AccessDep, ContextDep, CursorsDep, UnitDep
 from backend.api.paging import Page, one_page, query_model
 from backend.database import schemas_sql as sql
 from backend.database.validation import INT64_MAX
@@ -79,24 +79,25 @@ def add_routes(router: APIRouter, r: Resource) -> None:
     id_type = DocId if isinstance(r.service, DocumentRecords) else IntId
     service, name, item = r.service, r.name, f"/{r.path}/{{id}}"
 
+    # The reads check access in the hop of their work (one hop a request); the writes take the
+    # checked Context first, so that who may write is answered before what the body holds.
     async def list_items(
-        ctx: ContextDep,
-        unit: UnitDep,
+        access: AccessDep,
         cursors: CursorsDep,
         params: Annotated[params_model, Query()],  # type: ignore[valid-type]
     ) -> Any:
-        def fetch(chosen: f.Filters, after: Any, limit: int) -> Any:
-            return service.list(ctx, where=chosen.where(), after=after, limit=limit)
+        def page(ctx: Any) -> Any:
+            def fetch(chosen: f.Filters, after: Any, limit: int) -> Any:
+                return service.list(ctx, where=chosen.where(), after=after, limit=limit)
 
-        def page() -> Any:
             return one_page(
                 cursors, listing=name, params=params, filters=r.filters, fetch=fetch, page=page_model
             )
 
-        return await answer(page, unit)
+        return await answer_for(access, page)
 
-    async def get_item(ctx: ContextDep, unit: UnitDep, id: id_type) -> Any:  # type: ignore[valid-type]
-        return await answer(lambda: service.get(ctx, id), unit)
+    async def get_item(access: AccessDep, id: id_type) -> Any:  # type: ignore[valid-type]
+        return await answer_for(access, lambda ctx: service.get(ctx, id))
 
     async def create_item(
         ctx: ContextDep,
