@@ -110,8 +110,13 @@ def get_storage(request: Request, settings: SettingsDep) -> ObjectStorage:
 StorageDep = Annotated[ObjectStorage, Depends(get_storage)]
 
 
-async def get_cursors(manager: ManagerDep) -> Cursors:
-    return cursors_for(manager.settings)
+async def get_cursors(request: Request, settings: SettingsDep) -> Cursors:
+    """The list cursors' signer, kept per app and settings: finding the key resolves the data
+    directory's path, a dozen system calls that every list request paid for."""
+    held: tuple[Settings, Cursors] | None = getattr(request.app.state, "cursors", None)
+    if held is None or held[0] is not settings:  # tests serve one app under many settings
+        held = request.app.state.cursors = (settings, cursors_for(settings))
+    return held[1]
 
 
 CursorsDep = Annotated[Cursors, Depends(get_cursors)]
