@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -194,9 +195,9 @@ def _checks_in_its_work(request: Request) -> bool:
     """Whether the route takes its Access (or Context) itself, and so checks it in its own hop;
     every other route is checked here. Worked out once per route (routes live as long as the app)."""
     known: dict[int, bool] = request.app.state.checks_in_work
-    route = request.scope.get("route")
+    route: APIRoute = request.scope["route"]
     if (later := known.get(id(route))) is None:
-        wanted = {d.call for d in getattr(route, "dependant").dependencies}
+        wanted = {d.call for d in route.dependant.dependencies}
         later = known[id(route)] = bool(wanted & {get_access, get_context})
     return later
 
