@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from backend.api.answers import answer
-from backend.api.deps import ContextDep, SettingsDep, UnitDep
+from backend.api.answers import answer, answer_for
+from backend.api.deps import AccessDep, ContextDep, SettingsDep, UnitDep
 from backend.api.policy import PREFIX, RULES
 from backend.database.validation import INT64_MAX
 from backend.service.analysis import service
@@ -67,12 +67,11 @@ def _status_of(result: BaseModel) -> tuple[int, dict[str, str]]:
 )
 async def get_job(
     job_id: Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
-    ctx: ContextDep,
-    unit: UnitDep,
+    access: AccessDep,
     settings: SettingsDep,
 ) -> Response:
     timeout = settings.analysis_job_timeout_s
-    return await answer(lambda: service.job_status(ctx, job_id, timeout_s=timeout), unit)
+    return await answer_for(access, lambda ctx: service.job_status(ctx, job_id, timeout_s=timeout))
 
 
 def _add(analysis: service.Analysis) -> None:

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
-from backend.api.answers import answer, answer_or_error
-from backend.api.deps import ContextDep, CursorsDep, SettingsDep, StoreDep, UnitDep
+from backend.api.answers import answer, answer_for, answer_or_error
+from backend.api.deps import AccessDep, ContextDep, CursorsDep, SettingsDep, StoreDep, UnitDep
 from backend.api.paging import Page, PageParams, one_page
+from backend.service.context import Context
 from backend.service.ingest.google_forms import forms, webhook
 from backend.service.ingest.google_forms.payload import SHAPE
 from backend.service.ingest.google_forms.schemas import (
@@ -114,18 +115,18 @@ async def deliver(
 
 @router.get("", response_model=Page[GoogleFormPublic], summary="List Google Forms")
 async def list_forms(
-    ctx: ContextDep, unit: UnitDep, cursors: CursorsDep, params: Annotated[FormQuery, Query()]
+    access: AccessDep, cursors: CursorsDep, params: Annotated[FormQuery, Query()]
 ) -> Response:
-    def fetch(filters: FormFilters, after: Any, limit: int) -> Any:
-        return forms.list_forms(ctx, filters, after=after, limit=limit)
+    def page(ctx: Context) -> Any:
+        def fetch(filters: FormFilters, after: Any, limit: int) -> Any:
+            return forms.list_forms(ctx, filters, after=after, limit=limit)
 
-    def page() -> Any:
         return one_page(
             cursors, listing="google_forms", params=params, filters=FormFilters, fetch=fetch,
             page=Page[GoogleFormPublic],
         )  # fmt: skip
 
-    return await answer(page, unit)
+    return await answer_for(access, page)
 
 
 @router.post(
@@ -139,8 +140,8 @@ async def create_form(ctx: ContextDep, unit: UnitDep, settings: SettingsDep, dat
 
 
 @router.get("/{form_id}", response_model=GoogleFormPublic, summary="One Google Form (never its secret)")
-async def get_form(ctx: ContextDep, unit: UnitDep, form_id: FormId) -> Response:
-    return await answer(lambda: forms.get(ctx, form_id), unit)
+async def get_form(access: AccessDep, form_id: FormId) -> Response:
+    return await answer_for(access, lambda ctx: forms.get(ctx, form_id))
 
 
 @router.patch(
@@ -176,22 +177,18 @@ async def rotate_secret(ctx: ContextDep, unit: UnitDep, settings: SettingsDep, f
     summary="A form's deliveries, the last received first (status=rejected: those to fix and replay)",
 )
 async def list_deliveries(
-    ctx: ContextDep,
-    unit: UnitDep,
-    cursors: CursorsDep,
-    form_id: FormId,
-    params: Annotated[DeliveryQuery, Query()],
+    access: AccessDep, cursors: CursorsDep, form_id: FormId, params: Annotated[DeliveryQuery, Query()]
 ) -> Response:
-    def fetch(filters: DeliveryFilters, after: Any, limit: int) -> Any:
-        return forms.deliveries(ctx, form_id, filters, after=after, limit=limit)
+    def page(ctx: Context) -> Any:
+        def fetch(filters: DeliveryFilters, after: Any, limit: int) -> Any:
+            return forms.deliveries(ctx, form_id, filters, after=after, limit=limit)
 
-    def page() -> Any:
         return one_page(
             cursors, listing=f"form_deliveries:{form_id}", params=params, filters=DeliveryFilters,
             fetch=fetch, page=Page[DeliveryPublic],
         )  # fmt: skip
 
-    return await answer(page, unit)
+    return await answer_for(access, page)
 
 
 @router.delete(

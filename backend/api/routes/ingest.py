@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 
-from backend.api.answers import answer
-from backend.api.deps import ContextDep, SettingsDep, UnitDep
+from backend.api.answers import answer, answer_for
+from backend.api.deps import AccessDep, ContextDep, SettingsDep, UnitDep
 from backend.database.validation import INT64_MAX
 from backend.service.ingest import importer, jobs, templates
 from backend.service.ingest.schemas import ImportReport, JobPublic
@@ -58,10 +58,8 @@ async def upload(
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic, summary="Watch an import of treatments or surveys")
-async def get_job(
-    ctx: ContextDep, unit: UnitDep, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
-) -> Response:
-    return await answer(lambda: jobs.get(ctx, job_id), unit)
+async def get_job(access: AccessDep, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> Response:
+    return await answer_for(access, lambda ctx: jobs.get(ctx, job_id))
 
 
 @router.get(

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
-from backend.api.answers import answer
-from backend.api.deps import ContextDep, CursorsDep, SettingsDep, StorageDep, UnitDep
+from backend.api.answers import answer, answer_for
+from backend.api.deps import AccessDep, ContextDep, CursorsDep, SettingsDep, StorageDep, UnitDep
 from backend.api.paging import Page, PageParams, one_page
+from backend.service.context import Context
 from backend.service.reports import lifecycle
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -36,12 +37,12 @@ async def create_report(
 
 @router.get("", response_model=Page[lifecycle.ReportPublic], summary="The reports you may see, newest first")
 async def list_reports(
-    ctx: ContextDep, unit: UnitDep, cursors: CursorsDep, params: Annotated[PageParams, Query()]
+    access: AccessDep, cursors: CursorsDep, params: Annotated[PageParams, Query()]
 ) -> Response:
-    def fetch(_: NoFilters, after: Any, limit: int) -> Any:
-        return lifecycle.listing(ctx, after=after, limit=limit)
+    def page(ctx: Context) -> Any:
+        def fetch(_: NoFilters, after: Any, limit: int) -> Any:
+            return lifecycle.listing(ctx, after=after, limit=limit)
 
-    def page() -> Any:
         return one_page(
             cursors,
             listing="reports",
@@ -51,7 +52,7 @@ async def list_reports(
             page=Page[lifecycle.ReportPublic],
         )
 
-    return await answer(page, unit)
+    return await answer_for(access, page)
 
 
 @router.get(
@@ -60,7 +61,7 @@ async def list_reports(
     summary="A report's status and, once done, its download links (they expire)",
 )
 async def get_report(
-    report_id: ReportId, ctx: ContextDep, unit: UnitDep, settings: SettingsDep, storage: StorageDep
+    report_id: ReportId, access: AccessDep, settings: SettingsDep, storage: StorageDep
 ) -> Response:
     ttl = timedelta(seconds=settings.storage_link_ttl_s)
-    return await answer(lambda: lifecycle.get(ctx, report_id, storage, link_ttl=ttl), unit)
+    return await answer_for(access, lambda ctx: lifecycle.get(ctx, report_id, storage, link_ttl=ttl))
