@@ -1,6 +1,7 @@
 """Authenticated API reads through the real server vs a constant route of the same size on that server.
 
     .venv/bin/python bench/api.py [--seconds 5] [--clients 8] [--rounds 2] [--url postgresql+psycopg://...]
+                                  [--against REV]
 
 Seeds one company with 100 employees, a VC user granted that company and an analyst (embedded
 PostgreSQL in a temporary directory unless --url, embedded document store), then serves the app with
@@ -12,6 +13,10 @@ the very bytes the real routes answer. A pool of keep-alive HTTP clients (thread
 
 each against the constant route, alternating, and prints requests per second, p50/p99 latency and
 the ratio project / constant (1.0 = the project costs nothing; the target is >= 0.3).
+
+``--against REV`` serves the same data with the code of another revision too (say, ``main~3``), in a
+second server, and interleaves the runs of both: on a machine whose speed drifts, the fair way to
+tell whether a change made the API faster.
 """
 
 from __future__ import annotations
@@ -148,6 +153,9 @@ def load(
     }
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 def run(args: argparse.Namespace, tmp: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WELLNESS_")}
     env["WELLNESS_DATA_DIR"] = str(tmp / "data")
@@ -166,37 +174,63 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     seeded = seed(settings)
     constants = tmp / "constants.json"
     constants.write_text(json.dumps(seeded["bodies"]))
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(port), str(constants)],
-        env=env,
-        cwd=Path(__file__).parent.parent,
-    )
+    trees = {"this": ROOT}
+    if args.against:
+        trees[args.against] = checkout(args.against, tmp / "against")
+    servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
     try:
-        wait_until_up(port, server)
-        results: dict[str, dict[str, list[dict[str, float]]]] = {}
-        for name, (path, token) in seeded["cases"].items():
-            size = len(seeded["bodies"][name].encode())
-            sides = {
-                "project": (path, {"Authorization": f"Bearer {token}"}),
-                "constant": (f"/bench/constant/{name}", {}),
-            }
-            for url, headers in sides.values():  # warm up
-                load(port, url, headers, seconds=0.5, clients=args.clients, size=size)
-            for round_ in range(args.rounds):
-                order = list(sides.items()) if round_ % 2 == 0 else list(sides.items())[::-1]
-                for side, (url, headers) in order:
-                    measured = load(port, url, headers, seconds=args.seconds, clients=args.clients, size=size)
-                    results.setdefault(name, {}).setdefault(side, []).append(measured)
-                    print(f"  {name:<9} {side:<8} round {round_ + 1}: {measured['rps']:8.0f} req/s")
-        report(results, seeded["bodies"], args)
+        for label, tree in trees.items():  # the same data, served by each checkout's own code
+            port = free_port()
+            command = [sys.executable, str(tree / "bench" / "api.py"), "--serve", str(port), str(constants)]
+            servers[label] = port, subprocess.Popen(command, env=env | {"PYTHONPATH": str(tree)}, cwd=tree)
+            wait_until_up(port, servers[label][1])
+        report(measure(seeded, servers, args), seeded["bodies"], args)
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        for _, server in servers.values():
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+        if args.against:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tmp / "against")])
         if schema:
             with admin.begin() as conn:
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
+
+
+def checkout(rev: str, where: Path) -> Path:
+    """A git worktree of ``rev`` (its code must read this checkout's schema: the same migrations)."""
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), rev],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"--against {rev}: git worktree add failed: {done.stderr.strip()}")
+    return where
+
+
+def measure(
+    seeded: dict[str, Any], servers: dict[str, tuple[int, subprocess.Popen[bytes]]], args: argparse.Namespace
+) -> dict[str, dict[tuple[str, str], list[dict[str, float]]]]:
+    """Each case on each server, the project route and the constant route in turn; the order of
+    the runs flips every round, so a machine that speeds up or slows down favours no side."""
+    results: dict[str, dict[tuple[str, str], list[dict[str, float]]]] = {}
+    for name, (path, token) in seeded["cases"].items():
+        size = len(seeded["bodies"][name].encode())
+        urls = {
+            "project": (path, {"Authorization": f"Bearer {token}"}),
+            "constant": (f"/bench/constant/{name}", {}),
+        }
+        runs = [(label, side) for label in servers for side in urls]
+        for label, side in runs:  # warm up
+            load(servers[label][0], *urls[side], seconds=0.5, clients=args.clients, size=size)
+        for round_ in range(args.rounds):
+            for label, side in runs if round_ % 2 == 0 else runs[::-1]:
+                port = servers[label][0]
+                measured = load(port, *urls[side], seconds=args.seconds, clients=args.clients, size=size)
+                results.setdefault(name, {}).setdefault((label, side), []).append(measured)
+                print(f"  {name:<9} {label:<8} {side:<8} round {round_ + 1}: {measured['rps']:8.0f} req/s")
+    return results
 
 
 def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
@@ -214,24 +248,35 @@ def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the server did not answer /healthz within 60 s")
 
 
-def report(results: dict[str, dict[str, list[dict[str, float]]]], bodies: dict[str, str], args: Any) -> None:
+def report(
+    results: dict[str, dict[tuple[str, str], list[dict[str, float]]]], bodies: dict[str, str], args: Any
+) -> None:
     rounds = f"{args.rounds} rounds of {args.seconds:g} s each"
     print(f"\n{args.clients} keep-alive clients, {rounds}; best round shown")
-    print(f"{'request':<48} {'bytes':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
+    width = 48 + (len(args.against) + 4 if args.against else 0)
+    print(f"{'request':<{width}} {'bytes':>6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
     labels = {
         "company": "GET /api/v1/companies/{id}  (VC, scoped)",
         "employees": "GET /api/v1/employees?limit=100  (analyst)",
     }
     for name, sides in results.items():
-        best = {side: max(runs, key=lambda r: r["rps"]) for side, runs in sides.items()}
         size = len(bodies[name].encode())
-        for side, label in (("project", labels[name]), ("constant", "  same bytes, constant route")):
-            r = best[side]
-            print(f"{label:<48} {size:>6} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p99']:>7.2f}")
-        ratios = [p["rps"] / c["rps"] for p, c in zip(sides["project"], sides["constant"], strict=True)]
-        print(f"  ratio project/constant: {best['project']['rps'] / best['constant']['rps']:.2f}"
-              f"  (per round {', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f};"
-              " target >= 0.3)")  # fmt: skip
+        for server in dict.fromkeys(label for label, _ in sides):
+            project, constant = sides[(server, "project")], sides[(server, "constant")]
+            best_project = max(project, key=lambda r: r["rps"])
+            best_constant = max(constant, key=lambda r: r["rps"])
+            code = "" if server == "this" else f"  [{server}]"
+            for r, label in (
+                (best_project, labels[name] + code),
+                (best_constant, "  same bytes, constant route"),
+            ):
+                print(f"{label:<{width}} {size:>6} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p99']:>7.2f}")
+            ratios = [p["rps"] / c["rps"] for p, c in zip(project, constant, strict=True)]
+            per_round = ", ".join(f"{r:.2f}" for r in ratios)
+            print(
+                f"  ratio project/constant: {best_project['rps'] / best_constant['rps']:.2f}"
+                f"  (per round {per_round}; median {statistics.median(ratios):.2f}; target >= 0.3)"
+            )
 
 
 def main() -> None:
@@ -242,6 +287,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--url", help="PostgreSQL URL; default: an embedded server in a temporary directory")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also serve the code of git revision REV (a worktree) on the same data, runs interleaved",
+    )
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "CONSTANTS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
