@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import BigInteger, ColumnElement, Row, and_, any_, bindparam, func, select, update
+from sqlalchemy import BigInteger, ColumnElement, Row, Select, and_, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -51,6 +51,21 @@ CompanyIds = ARRAY(BigInteger)
 Within = Collection[int] | None
 
 
+_SHAPES_KEPT = 256  # list statements kept per table (the API's filters make a few dozen)
+
+
+@dataclass(frozen=True)
+class _ListShape:
+    """What a ``list`` call filters on, without the values: the key of its built statement."""
+
+    equals: tuple[tuple[str, bool], ...]  # column, compared with None (IS NULL)
+    ranges: tuple[tuple[str, bool, bool], ...]  # column, has a low end, has a high end
+    company: bool
+    within: bool
+    after: bool
+    descending: bool
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a keyset-paginated list; pass ``next_after`` as ``after`` for the next page."""
@@ -82,6 +97,7 @@ class Repository(Generic[M]):
         if company_scope is None and "company_id" in self.columns:
             company_scope = _column_in(model.__table__.c.company_id)
         self._company_scope = company_scope
+        self._lists: dict[_ListShape, Select[Any]] = {}
         # ``read`` runs on most requests: statements built once skip SQLAlchemy's construction and
         # cache-key work (about a third of a short read's time).
         table = model.__table__
@@ -161,20 +177,58 @@ class Repository(Generic[M]):
         """
         if not 1 <= limit <= MAX_PAGE:
             raise ValidationFailed([FieldProblem("limit", f"must be between 1 and {MAX_PAGE}", value=limit)])
-        table = self.model.__table__
-        pk = table.c.id
-        query = select(table).where(*self._equals(equals), *self._between(between or {}))
-        query = query.order_by(pk.desc() if descending else pk).limit(limit + 1)
+        ranges = between or {}
+        shape = _ListShape(
+            tuple((key, value is None) for key, value in equals.items()),
+            tuple((key, low is not None, high is not None) for key, (low, high) in ranges.items()),
+            company_id is not None,
+            within is not None,
+            after is not None,
+            descending,
+        )
+        query = self._lists.get(shape)
+        if query is None:
+            query = self._list_statement(shape)
+            if len(self._lists) < _SHAPES_KEPT:
+                self._lists[shape] = query
+        params: dict[str, Any] = {"limit": limit + 1, "after": after}
+        params |= {f"eq_{key}": value for key, value in equals.items()}
+        params |= {f"lo_{key}": low for key, (low, _) in ranges.items()}
+        params |= {f"hi_{key}": high for key, (_, high) in ranges.items()}
         if company_id is not None:
-            query = query.where(self.scope([company_id]))
+            params["company"] = [company_id]
         if within is not None:
-            query = query.where(self.scope(within))
-        if after is not None:
-            query = query.where(pk < after if descending else pk > after)
-        rows = list(session.connection().execute(query).all())
+            params["within"] = sorted(within)
+        rows = list(session.connection().execute(query, params).all())
         more = len(rows) > limit
         items = rows[:limit]
         return Page(items=items, next_after=items[-1].id if more else None)
+
+    def _list_statement(self, shape: _ListShape) -> Select[Any]:
+        """The statement of one shape of ``list`` call, every value a bind parameter: built once per
+        shape, it spares each call SQLAlchemy's construction and cache-key work (half a list's time)."""
+        self._equals(dict.fromkeys([key for key, _ in shape.equals] + [key for key, _, _ in shape.ranges]))
+        table = self.model.__table__
+        pk = table.c.id
+        query = select(table).where(
+            *(
+                table.c[key].is_(None) if null else table.c[key] == bindparam(f"eq_{key}")
+                for key, null in shape.equals
+            )
+        )
+        for key, low, high in shape.ranges:
+            if low:
+                query = query.where(table.c[key] >= bindparam(f"lo_{key}"))
+            if high:
+                query = query.where(table.c[key] <= bindparam(f"hi_{key}"))
+        for wanted, name in ((shape.company, "company"), (shape.within, "within")):
+            if wanted:
+                if self._company_scope is None:
+                    raise self._not_scoped()
+                query = query.where(self._company_scope(bindparam(name, type_=CompanyIds)))
+        if shape.after:
+            query = query.where(pk < bindparam("after") if shape.descending else pk > bindparam("after"))
+        return query.order_by(pk.desc() if shape.descending else pk).limit(bindparam("limit"))
 
     def has_company_rows(self, session: Session, company_id: int) -> bool:
         """Whether the table holds any row of the company (a table with a ``company_id`` column)."""

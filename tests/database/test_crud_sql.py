@@ -257,6 +257,22 @@ def test_list_filters_by_column_equality_and_rejects_unknown_columns(session: Se
         crud_sql.users.list(session, company_id=1)
 
 
+def test_list_statements_are_kept_per_shape_never_per_value(session: Session) -> None:
+    """A list's statement is built once per shape of call; the values of each call are its own."""
+    company = make_company(session)
+    sales = make_employee(session, company.id, department="営業")
+    dev = make_employee(session, company.id, department="開発")
+    unplaced = make_employee(session, company.id, department=None)
+    for department, expected in (("営業", [sales.id]), ("開発", [dev.id]), (None, [unplaced.id])):
+        page = crud_sql.employees.list(session, company_id=company.id, department=department)
+        assert [e.id for e in page.items] == expected  # None: IS NULL, as a plain comparison would not
+    other = make_company(session)
+    assert crud_sql.employees.list(session, company_id=other.id, department="営業").items == []
+    first = crud_sql.employees.list(session, company_id=company.id, limit=1)
+    rest = crud_sql.employees.list(session, company_id=company.id, after=first.next_after, limit=5)
+    assert [e.id for e in [*first.items, *rest.items]] == [sales.id, dev.id, unplaced.id]
+
+
 def test_find_by_count_and_the_grant_queries(session: Session) -> None:
     vc = make_user(session, role="vc")
     make_user(session, role="vc", is_active=False)
