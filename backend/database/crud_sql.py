@@ -223,9 +223,7 @@ class Repository(Generic[M]):
                 query = query.where(table.c[key] <= bindparam(f"hi_{key}"))
         for wanted, name in ((shape.company, "company"), (shape.within, "within")):
             if wanted:
-                if self._company_scope is None:
-                    raise self._not_scoped()
-                query = query.where(self._company_scope(bindparam(name, type_=CompanyIds)))
+                query = query.where(self._scoped(bindparam(name, type_=CompanyIds)))
         if shape.after:
             query = query.where(pk < bindparam("after") if shape.descending else pk > bindparam("after"))
         return query.order_by(pk.desc() if shape.descending else pk).limit(bindparam("limit"))
@@ -351,9 +349,13 @@ class Repository(Generic[M]):
 
     def scope(self, companies: Collection[int]) -> ColumnElement[bool]:
         """The condition selecting this table's rows of ``companies``."""
+        return self._scoped(bindparam(None, sorted(companies), type_=CompanyIds))
+
+    def _scoped(self, ids: ColumnElement[Any]) -> ColumnElement[bool]:
+        """The condition selecting this table's rows of the companies in the array ``ids``."""
         if self._company_scope is None:
             raise self._not_scoped()
-        return self._company_scope(bindparam(None, sorted(companies), type_=CompanyIds))
+        return self._company_scope(ids)
 
     def _not_scoped(self) -> ValidationFailed:
         return ValidationFailed([FieldProblem("company_id", f"{self.table} is not company-scoped")])
@@ -383,17 +385,6 @@ class Repository(Generic[M]):
             raise ValidationFailed([FieldProblem(k, f"{self.table} has no such column") for k in unknown])
         table = self.model.__table__
         return [table.c[key] == value for key, value in equals.items()]
-
-    def _between(self, ranges: Mapping[str, tuple[Any, Any]]) -> builtins.list[ColumnElement[bool]]:
-        self._equals(dict.fromkeys(ranges))  # the same check of column names
-        table = self.model.__table__
-        conditions = []
-        for key, (low, high) in ranges.items():
-            if low is not None:
-                conditions.append(table.c[key] >= low)
-            if high is not None:
-                conditions.append(table.c[key] <= high)
-        return conditions
 
 
 class AppendOnlyRepository(Repository[M]):
