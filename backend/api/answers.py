@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel
@@ -11,10 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import Access, UnitOfWork
 from backend.api.errors import answer as error_answer
+from backend.api.paging import Cursors, Page, PageParams, one_page
 from backend.errors import WellnessError
 from backend.service.context import Context
+from backend.service.schemas import Listing
 
 T = TypeVar("T")
+F = TypeVar("F", bound=BaseModel)
 
 
 async def answer(
@@ -47,6 +50,28 @@ async def answer_for(
     """As ``answer``, with the request's access check in the same thread hop, before ``call``
     gets the checked Context: one hop for the whole request."""
     return await answer(lambda: call(access.check()), access.unit, status_code)
+
+
+async def answer_page(
+    access: Access,
+    cursors: Cursors,
+    *,
+    listing: str,
+    params: PageParams,
+    filters: type[F],
+    fetch: Callable[[Context, F, Any, int], Listing[Any]],
+    page: type[Page[Any]],
+) -> Response:
+    """One page of a list (``paging.one_page``), checked and fetched in one thread hop:
+    ``fetch(ctx, filters, after, limit)``."""
+
+    def one(ctx: Context) -> Page[Any]:
+        def fetch_for(chosen: F, after: Any, limit: int) -> Listing[Any]:
+            return fetch(ctx, chosen, after, limit)
+
+        return one_page(cursors, listing=listing, params=params, filters=filters, fetch=fetch_for, page=page)
+
+    return await answer_for(access, one)
 
 
 async def answer_or_error(call: Callable[[], BaseModel | WellnessError], unit: UnitOfWork) -> Response:

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
-from backend.api.answers import answer, answer_for, answer_or_error
+from backend.api.answers import answer, answer_for, answer_or_error, answer_page
 from backend.api.deps import AccessDep, ContextDep, CursorsDep, SettingsDep, StoreDep, UnitDep
-from backend.api.paging import Page, PageParams, one_page
+from backend.api.paging import Page, PageParams
 from backend.service.context import Context
 from backend.service.ingest.google_forms import forms, webhook
 from backend.service.ingest.google_forms.payload import SHAPE
@@ -117,16 +117,13 @@ async def deliver(
 async def list_forms(
     access: AccessDep, cursors: CursorsDep, params: Annotated[FormQuery, Query()]
 ) -> Response:
-    def page(ctx: Context) -> Any:
-        def fetch(filters: FormFilters, after: Any, limit: int) -> Any:
-            return forms.list_forms(ctx, filters, after=after, limit=limit)
+    def fetch(ctx: Context, filters: FormFilters, after: Any, limit: int) -> Any:
+        return forms.list_forms(ctx, filters, after=after, limit=limit)
 
-        return one_page(
-            cursors, listing="google_forms", params=params, filters=FormFilters, fetch=fetch,
-            page=Page[GoogleFormPublic],
-        )  # fmt: skip
-
-    return await answer_for(access, page)
+    return await answer_page(
+        access, cursors, listing="google_forms", params=params, filters=FormFilters, fetch=fetch,
+        page=Page[GoogleFormPublic],
+    )  # fmt: skip
 
 
 @router.post(
@@ -179,16 +176,13 @@ async def rotate_secret(ctx: ContextDep, unit: UnitDep, settings: SettingsDep, f
 async def list_deliveries(
     access: AccessDep, cursors: CursorsDep, form_id: FormId, params: Annotated[DeliveryQuery, Query()]
 ) -> Response:
-    def page(ctx: Context) -> Any:
-        def fetch(filters: DeliveryFilters, after: Any, limit: int) -> Any:
-            return forms.deliveries(ctx, form_id, filters, after=after, limit=limit)
+    def fetch(ctx: Context, filters: DeliveryFilters, after: Any, limit: int) -> Any:
+        return forms.deliveries(ctx, form_id, filters, after=after, limit=limit)
 
-        return one_page(
-            cursors, listing=f"form_deliveries:{form_id}", params=params, filters=DeliveryFilters,
-            fetch=fetch, page=Page[DeliveryPublic],
-        )  # fmt: skip
-
-    return await answer_for(access, page)
+    return await answer_page(
+        access, cursors, listing=f"form_deliveries:{form_id}", params=params, filters=DeliveryFilters,
+        fetch=fetch, page=Page[DeliveryPublic],
+    )  # fmt: skip
 
 
 @router.delete(

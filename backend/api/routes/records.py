@@ -17,11 +17,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel
 
-from backend.api.answers import answer, answer_for
+from backend.api.answers import answer, answer_for, answer_page
 from backend.api.deps import AccessDep, ContextDep, CursorsDep, UnitDep
-from backend.api.paging import Page, one_page, query_model
+from backend.api.paging import Page, query_model
 from backend.database import schemas_sql as sql
 from backend.database.validation import INT64_MAX
+from backend.service.context import Context
 from backend.service.records import catalog
 from backend.service.records import filters as f
 from backend.service.records import schemas as s
@@ -86,15 +87,12 @@ def add_routes(router: APIRouter, r: Resource) -> None:
         cursors: CursorsDep,
         params: Annotated[params_model, Query()],  # type: ignore[valid-type]
     ) -> Any:
-        def page(ctx: Any) -> Any:
-            def fetch(chosen: f.Filters, after: Any, limit: int) -> Any:
-                return service.list(ctx, where=chosen.where(), after=after, limit=limit)
+        def fetch(ctx: Context, chosen: f.Filters, after: Any, limit: int) -> Any:
+            return service.list(ctx, where=chosen.where(), after=after, limit=limit)
 
-            return one_page(
-                cursors, listing=name, params=params, filters=r.filters, fetch=fetch, page=page_model
-            )
-
-        return await answer_for(access, page)
+        return await answer_page(
+            access, cursors, listing=name, params=params, filters=r.filters, fetch=fetch, page=page_model
+        )
 
     async def get_item(access: AccessDep, id: id_type) -> Any:  # type: ignore[valid-type]
         return await answer_for(access, lambda ctx: service.get(ctx, id))

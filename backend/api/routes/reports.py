@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
-from backend.api.answers import answer, answer_for
+from backend.api.answers import answer, answer_for, answer_page
 from backend.api.deps import AccessDep, ContextDep, CursorsDep, SettingsDep, StorageDep, UnitDep
-from backend.api.paging import Page, PageParams, one_page
+from backend.api.paging import Page, PageParams
 from backend.service.context import Context
 from backend.service.reports import lifecycle
 
@@ -39,20 +39,13 @@ async def create_report(
 async def list_reports(
     access: AccessDep, cursors: CursorsDep, params: Annotated[PageParams, Query()]
 ) -> Response:
-    def page(ctx: Context) -> Any:
-        def fetch(_: NoFilters, after: Any, limit: int) -> Any:
-            return lifecycle.listing(ctx, after=after, limit=limit)
+    def fetch(ctx: Context, _: NoFilters, after: Any, limit: int) -> Any:
+        return lifecycle.listing(ctx, after=after, limit=limit)
 
-        return one_page(
-            cursors,
-            listing="reports",
-            params=params,
-            filters=NoFilters,
-            fetch=fetch,
-            page=Page[lifecycle.ReportPublic],
-        )
-
-    return await answer_for(access, page)
+    return await answer_page(
+        access, cursors, listing="reports", params=params, filters=NoFilters, fetch=fetch,
+        page=Page[lifecycle.ReportPublic],
+    )  # fmt: skip
 
 
 @router.get(
