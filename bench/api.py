@@ -1,7 +1,7 @@
 """Authenticated API reads through the real server vs a constant route of the same size on that server.
 
     .venv/bin/python bench/api.py [--seconds 5] [--clients 8] [--rounds 2] [--url postgresql+psycopg://...]
-                                  [--against REV]
+                                  [--against REV] [--ceilings]
 
 Seeds one company with 100 employees, a VC user granted that company and an analyst (embedded
 PostgreSQL in a temporary directory unless --url, embedded document store), then serves the app with
@@ -13,6 +13,14 @@ the very bytes the real routes answer. A pool of keep-alive HTTP clients (thread
 
 each against the constant route, alternating, and prints requests per second, p50/p99 latency and
 the ratio project / constant (1.0 = the project costs nothing; the target is >= 0.3).
+
+``--ceilings`` also measures two routes that do less than the project's, to show what the target
+asks for. Both answer the very same bytes, run in the event loop (no thread hop), sign nobody in and
+take no dependencies:
+
+- bare: the same read through the project's repository (``crud_sql``) and Public schema;
+- raw: one hand-written query on a raw psycopg connection, rows validated into the same Public
+  schema and serialised, the least a Python answer with a checked schema can do.
 
 ``--against REV`` serves the same data with the code of another revision too (say, ``main~3``), in a
 second server, and interleaves the runs of both: on a machine whose speed drifts, the fair way to
@@ -34,10 +42,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import Response
+from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -91,23 +101,91 @@ def seed(settings: Settings) -> dict[str, Any]:
         assert response.status_code == 200, response.text
         bodies[name] = response.text
     DatabaseManager.reset()
-    return {"cases": cases, "bodies": bodies}
+    return {"cases": cases, "bodies": bodies, "company_id": company.id}
 
 
 def serve(port: int, constants_file: str) -> None:
-    """(The server process.) The app plus /bench/constant/{name} answering the stored bytes."""
+    """(The server process.) The app plus /bench/constant/{name} answering the stored bytes, and
+    the ceiling routes (see ``add_ceilings``)."""
     import uvicorn
 
     from backend.api.app import create_app
 
     constants = {k: v.encode() for k, v in json.loads(Path(constants_file).read_text()).items()}
     app = create_app()
+    add_ceilings(app)
 
     @app.get("/bench/constant/{name}", include_in_schema=False)
     async def constant(name: str) -> Response:  # the cheapest route FastAPI has: no thread, no I/O
         return Response(content=constants[name], media_type="application/json")
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def add_ceilings(app: FastAPI) -> None:
+    """/bench/bare/{name}/{company_id} and /bench/raw/{name}/{company_id}: the reads of the two cases
+    without sign-in, dependencies or thread hop; through the repository, or through raw psycopg.
+    Blocking in the event loop, which no real route may do: it is the cheapest way, so a ceiling."""
+    import psycopg
+    from pydantic import TypeAdapter
+
+    from backend.api.paging import Page
+    from backend.service.records.schemas import CompanyPublic, EmployeePublic
+
+    manager = DatabaseManager()
+    page = TypeAdapter(Page[EmployeePublic])
+    held: dict[str, psycopg.Connection[Any]] = {}
+
+    def raw_rows(sql: str, *params: Any) -> list[dict[str, Any]]:
+        if not held:  # the app's own server and schema, one connection outside SQLAlchemy
+            url = manager.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            schema = manager.settings.database_schema
+            held["conn"] = psycopg.connect(
+                url, autocommit=True, options=f"-c search_path={schema}" if schema else ""
+            )
+        cursor = held["conn"].execute(sql, params, prepare=True)
+        names = [column.name for column in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    company_sql = (
+        f"SELECT {', '.join(CompanyPublic.model_fields)} FROM companies WHERE id = %s AND id = ANY(%s)"
+    )
+    employees_sql = (
+        f"SELECT {', '.join(EmployeePublic.model_fields)} FROM employees WHERE company_id = %s "
+        f"ORDER BY id LIMIT {EMPLOYEES + 1}"
+    )
+
+    @contextmanager
+    def reading() -> Iterator[Any]:
+        session = manager.open_session(read_only=True)
+        try:
+            yield session
+        finally:
+            manager.end_session(session)
+
+    @app.get("/bench/bare/company/{company_id}", include_in_schema=False)
+    async def bare_company(company_id: int) -> Response:
+        with reading() as session:
+            row = crud_sql.companies.read(session, company_id, within=frozenset({company_id}))
+            body = CompanyPublic.model_validate(row).model_dump_json()
+        return Response(content=body, media_type="application/json")
+
+    @app.get("/bench/bare/employees/{company_id}", include_in_schema=False)
+    async def bare_employees(company_id: int) -> Response:
+        with reading() as session:
+            rows = crud_sql.employees.list(session, company_id=company_id, limit=EMPLOYEES).items
+            items = [dict(zip(row._fields, row, strict=True)) for row in rows]
+        return Response(content=page.dump_json(page.validate_python({"items": items, "next_cursor": None})))
+
+    @app.get("/bench/raw/company/{company_id}", include_in_schema=False)
+    async def raw_company(company_id: int) -> Response:
+        (row,) = raw_rows(company_sql, company_id, [company_id])
+        return Response(content=CompanyPublic.model_validate(row).model_dump_json())
+
+    @app.get("/bench/raw/employees/{company_id}", include_in_schema=False)
+    async def raw_employees(company_id: int) -> Response:
+        rows = raw_rows(employees_sql, company_id)[:EMPLOYEES]
+        return Response(content=page.dump_json(page.validate_python({"items": rows, "next_cursor": None})))
 
 
 def load(
@@ -221,7 +299,11 @@ def measure(
             "project": (path, {"Authorization": f"Bearer {token}"}),
             "constant": (f"/bench/constant/{name}", {}),
         }
-        runs = [(label, side) for label in servers for side in urls]
+        for side in CEILINGS if args.ceilings else ():
+            urls[side] = (f"/bench/{side}/{name}/{seeded['company_id']}", {})
+            same_bytes(servers["this"][0], urls[side][0], seeded["bodies"][name])
+        # the ceiling routes are this checkout's; another revision's server may not have them
+        runs = [(at, side) for at in servers for side in urls if at == "this" or side not in CEILINGS]
         for label, side in runs:  # warm up
             load(servers[label][0], *urls[side], seconds=0.5, clients=args.clients, size=size)
         for round_ in range(args.rounds):
@@ -231,6 +313,23 @@ def measure(
                 results.setdefault(name, {}).setdefault((label, side), []).append(measured)
                 print(f"  {name:<9} {label:<8} {side:<8} round {round_ + 1}: {measured['rps']:8.0f} req/s")
     return results
+
+
+CEILINGS = {
+    "bare": "  same read, no sign-in, no deps, no hop",
+    "raw": "  raw psycopg + Public schema, no sign-in",
+}
+
+
+def same_bytes(port: int, path: str, expected: str) -> None:
+    """A ceiling route must answer exactly what the project route answers, or it measures less work."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read().decode()
+    conn.close()
+    if response.status != 200 or body != expected:
+        raise SystemExit(f"{path} does not answer the project's bytes: {response.status} {body[:200]!r}")
 
 
 def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
@@ -271,12 +370,24 @@ def report(
                 (best_constant, "  same bytes, constant route"),
             ):
                 print(f"{label:<{width}} {size:>6} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p99']:>7.2f}")
-            ratios = [p["rps"] / c["rps"] for p, c in zip(project, constant, strict=True)]
-            per_round = ", ".join(f"{r:.2f}" for r in ratios)
-            print(
-                f"  ratio project/constant: {best_project['rps'] / best_constant['rps']:.2f}"
-                f"  (per round {per_round}; median {statistics.median(ratios):.2f}; target >= 0.3)"
-            )
+            print_ratio("project", project, constant)
+            for side, label in CEILINGS.items():
+                if (server, side) in sides:
+                    ceiling = sides[(server, side)]
+                    r = max(ceiling, key=lambda r: r["rps"])
+                    print(f"{label:<{width}} {size:>6} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p99']:>7.2f}")
+                    print_ratio(side, ceiling, constant)
+
+
+def print_ratio(side: str, measured: list[dict[str, float]], constant: list[dict[str, float]]) -> None:
+    """The best round's ratio to the constant route, each round's (taken next to each other), the median."""
+    ratios = [p["rps"] / c["rps"] for p, c in zip(measured, constant, strict=True)]
+    best = max(m["rps"] for m in measured) / max(c["rps"] for c in constant)
+    per_round = ", ".join(f"{r:.2f}" for r in ratios)
+    print(
+        f"  ratio {side}/constant: {best:.2f}"
+        f"  (per round {per_round}; median {statistics.median(ratios):.2f}; target >= 0.3)"
+    )
 
 
 def main() -> None:
@@ -291,6 +402,11 @@ def main() -> None:
         "--against",
         metavar="REV",
         help="also serve the code of git revision REV (a worktree) on the same data, runs interleaved",
+    )
+    parser.add_argument(
+        "--ceilings",
+        action="store_true",
+        help="also measure the same reads without sign-in (repository, and raw psycopg): what 0.3 asks",
     )
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "CONSTANTS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
