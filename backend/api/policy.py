@@ -110,6 +110,7 @@ _TABLE: tuple[tuple[str, str, frozenset[UserRole], bool], ...] = (
     ("POST",    "/reports",                              EVERYONE,  True),
     ("GET",     "/reports",                              EVERYONE,  False),
     ("GET",     "/reports/{report_id}",                  EVERYONE,  False),
+    ("DELETE",  "/reports/{report_id}",                  EVERYONE,  False),
     ("POST",    "/analyses/vas_change",                  EVERYONE,  True),
     ("POST",    "/analyses/wellness_score",              EVERYONE,  True),
     ("POST",    "/analyses/correlation",                 EVERYONE,  True),

@@ -1,5 +1,6 @@
 """Reports through the real app: asked for, rendered by the worker's handler, stored, downloaded by
-their expiring links; other users' reports do not exist for a VC user; a failure leaves no files."""
+their expiring links, deleted with their files; other users' reports do not exist for a VC user; a
+failure, or a deletion while rendering, leaves no files."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from backend.database import crud_sql
+from backend.database import crud, crud_sql
 from backend.database.events import document_outbox
 from backend.service.events import handlers
 from backend.service.reports import lifecycle
@@ -20,13 +21,13 @@ from tests.api.test_analyses import pairs
 from tests.api.world import World
 
 
-def work_the_report(api: Api, report_id: str) -> int:
-    """What a worker does with the report's events; answers how many handlers ran."""
+def work_the_report(api: Api, report_id: str, kind: str = "report.requested") -> int:
+    """What a worker does with the report's events of ``kind``; answers how many handlers ran."""
     ran = 0
     storage = open_storage(api.manager.settings)
     with api.manager.session(actor="worker") as session:
         for _, event in document_outbox(api.store, limit=200):
-            if (event.type, event.entity_id) == ("report.requested", report_id):
+            if (event.type, event.entity_id) == (kind, report_id):
                 for handler in handlers.handlers_for(event, handlers.HANDLERS):
                     handler.run(handlers.HandlerContext(session, api.store, event, storage=storage))
                     ran += 1
@@ -134,3 +135,69 @@ def test_a_link_that_was_changed_answers_403(api: Api, world: World) -> None:
     assert api.client.get(f"{other}?{parts.query}").status_code == 403  # signed for another path
     tampered = parts.query.replace("signature=", "signature=0")
     assert api.client.get(f"{parts.path}?{tampered}").status_code == 403
+
+
+def test_a_deleted_report_goes_with_its_files_and_its_links(api: Api, world: World) -> None:
+    analyst = world.headers("analyst")
+    report = api.client.post("/api/v1/reports", json={"company_ids": [world.own.id]}, headers=analyst).json()
+    work_the_report(api, report["id"])
+    done = api.client.get(f"/api/v1/reports/{report['id']}", headers=analyst).json()
+    link = done["links"]["pdf"]["url"]
+    assert download(api, link).startswith(b"%PDF")
+    assert api.client.delete(f"/api/v1/reports/{report['id']}", headers=analyst).status_code == 204
+    assert api.client.get(f"/api/v1/reports/{report['id']}", headers=analyst).status_code == 404
+    listed = api.client.get("/api/v1/reports", headers=world.headers("admin")).json()["items"]
+    assert report["id"] not in [r["id"] for r in listed]
+    assert stored(api, report["id"]) == sorted(done["paths"].values())  # until the worker has it
+    assert work_the_report(api, report["id"], "report.deleted") == 1
+    assert stored(api, report["id"]) == []
+    parts = urlsplit(link)
+    assert api.client.get(f"{parts.path}?{parts.query}").status_code == 404  # a link handed out before
+    assert work_the_report(api, report["id"], "report.deleted") == 1  # redelivered: nothing more to do
+    assert api.client.delete(f"/api/v1/reports/{report['id']}", headers=analyst).status_code == 404
+
+
+def test_a_vc_user_deletes_its_own_reports_only(api: Api, world: World) -> None:
+    staff = world.reports["analyst"]
+    assert api.client.delete(f"/api/v1/reports/{staff}", headers=world.headers("vc")).status_code == 404
+    assert crud.reports.find(api.store, staff) is not None  # as a report that does not exist
+    mine = world.reports["vc"]
+    assert api.client.delete(f"/api/v1/reports/{mine}", headers=world.headers("vc")).status_code == 204
+    assert crud.reports.find(api.store, mine) is None
+
+
+@pytest.mark.parametrize("report_id", ["..", "a%2Fb", "x" * 101, "%00"])
+def test_a_malformed_report_id_deletes_nothing(api: Api, world: World, report_id: str) -> None:
+    before = api.client.get("/api/v1/reports", headers=world.headers("admin")).json()["items"]
+    answer = api.client.delete(f"/api/v1/reports/{report_id}", headers=world.headers("admin"))
+    assert answer.status_code in (404, 422), answer.text
+    assert api.client.get("/api/v1/reports", headers=world.headers("admin")).json()["items"] == before
+
+
+@pytest.mark.parametrize("then", ["returns", "raises"])
+def test_a_report_deleted_while_it_is_rendered_leaves_no_files(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch, then: str
+) -> None:
+    analyst = world.headers("analyst")
+    report = api.client.post("/api/v1/reports", json={"company_ids": [world.own.id]}, headers=analyst).json()
+
+    def deleted_meanwhile(data: object) -> bytes:  # the PDF is stored; then someone deletes the report
+        assert api.client.delete(f"/api/v1/reports/{report['id']}", headers=analyst).status_code == 204
+        assert work_the_report(api, report["id"], "report.deleted") == 1  # the worker is quicker
+        if then == "raises":
+            raise RuntimeError("the renderer failed too")
+        return b"PK spreadsheet"
+
+    monkeypatch.setitem(lifecycle.RENDERERS, "xlsx", (deleted_meanwhile, "application/octet-stream"))
+    work_the_report(api, report["id"])
+    assert crud.reports.find(api.store, report["id"]) is None  # not brought back as done or failed
+    assert stored(api, report["id"]) == []
+
+
+def test_a_report_deleted_before_the_worker_came_renders_nothing(api: Api, world: World) -> None:
+    analyst = world.headers("analyst")
+    report = api.client.post("/api/v1/reports", json={"company_ids": [world.own.id]}, headers=analyst).json()
+    assert api.client.delete(f"/api/v1/reports/{report['id']}", headers=analyst).status_code == 204
+    work_the_report(api, report["id"])
+    assert stored(api, report["id"]) == []
+    assert crud.reports.find(api.store, report["id"]) is None

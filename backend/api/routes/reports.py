@@ -1,5 +1,6 @@
 """Reports: ``POST /reports`` asks for one (a worker renders it), ``GET /reports/{id}`` answers its
-status and, once done, download links that expire; ``GET /reports`` lists what the caller may see."""
+status and, once done, download links that expire; ``GET /reports`` lists what the caller may see;
+``DELETE /reports/{id}`` deletes one (a worker removes its files)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations when defined.
 
@@ -58,3 +59,12 @@ async def get_report(
 ) -> Response:
     ttl = timedelta(seconds=settings.storage_link_ttl_s)
     return await answer_for(access, lambda ctx: lifecycle.get(ctx, report_id, storage, link_ttl=ttl))
+
+
+@router.delete(
+    "/{report_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a report you may see; its stored files are removed by the worker soon after",
+)
+async def delete_report(report_id: ReportId, ctx: ContextDep, unit: UnitDep) -> Response:
+    return await answer(lambda: lifecycle.delete(ctx, report_id), unit, status.HTTP_204_NO_CONTENT)

@@ -110,12 +110,23 @@ def render_report(ctx: HandlerContext) -> None:
     lifecycle.render(ctx.session, ctx.store, ctx.storage, ctx.event.entity_id, warehouse=ctx.warehouse)
 
 
+def remove_report_files(ctx: HandlerContext) -> None:
+    """A deleted report's stored files go here (the document went with the request)."""
+    from backend.service.reports import lifecycle
+
+    if ctx.event.entity_id is None or ctx.storage is None:
+        raise RuntimeError("a report event needs its report id and a worker with object storage")
+    removed = lifecycle.remove_files(ctx.storage, ctx.event.entity_id)
+    log.info("report %s deleted: removed %d stored files", ctx.event.entity_id, removed)
+
+
 HANDLERS: tuple[Handler, ...] = (
     Handler("data_version", _touches_data, bump_data_version),
     Handler("stale_analytics", _touches_data, mark_analytics_stale),
     Handler("refresh_analytics", _touches_data, refresh_analytics),
     Handler("analysis_job", lambda e: e.type == "analysis_job.requested", run_analysis_job),
     Handler("report_requested", lambda e: e.type == "report.requested", render_report),
+    Handler("report_deleted", lambda e: e.type == "report.deleted", remove_report_files),
 )
 
 

@@ -1,10 +1,13 @@
 """A report's life: ``requested`` (a ``reports`` document, whose creation is the event
 ``report.requested``) → a worker renders its files, stores them and marks it ``done`` with their
-paths, or ``failed`` with the error and no stored files → the API hands out links that expire.
+paths, or ``failed`` with the error and no stored files → the API hands out links that expire →
+deleted: the document goes at once (its deletion is the event ``report.deleted``), and a worker
+removes the stored files.
 
 Rendering is idempotent: a redelivered event of a done report does nothing, and a report rendered
 again (after a crash between storing and marking done) writes the same paths, so one set of files
-exists. A VC user's report is rendered as that user sees the data (small groups suppressed); VC
+exists. A report deleted while it is rendered leaves no files: whichever of the two ends last
+removes them. A VC user's report is rendered as that user sees the data (small groups suppressed); VC
 users see their own reports only, the Startup Wellness team every report.
 """
 
@@ -22,6 +25,7 @@ from backend.database import crud, crud_sql
 from backend.database.documents import DocumentStore
 from backend.database.models import Report, ReportFormat
 from backend.database.validation import INT64_MAX
+from backend.errors import NotFound
 from backend.service.analysis import service as analyses
 from backend.service.auth.service import load_viewer
 from backend.service.bigquery.service import BigQueryService
@@ -109,6 +113,24 @@ def get(ctx: Context, report_id: str, storage: ObjectStorage, *, link_ttl: timed
     return _public(report_id, report, links)
 
 
+def delete(ctx: Context, report_id: str) -> None:
+    """Delete a report the viewer may see (any other answers 404); its files go with the event
+    ``report.deleted`` (``remove_files``), so links already handed out stop working then."""
+    report = crud.reports.find(ctx.store, report_id)
+    if report is None or not _visible(ctx, report):
+        raise crud.reports.not_found(report_id)
+    crud.reports.delete(ctx.store, report_id, actor=ctx.viewer.actor)
+
+
+def remove_files(storage: ObjectStorage, report_id: str) -> int:
+    """Remove every stored file of a report (all of ``reports/<id>/``); answers how many. Running it
+    again removes nothing more."""
+    removed = 0
+    for stored in storage.list(_prefix(report_id)):
+        removed += storage.delete(stored.path)
+    return removed
+
+
 def listing(ctx: Context, *, after: str | None, limit: int) -> Listing[ReportPublic]:
     """The reports the viewer may see, newest first (links: ask for one report)."""
     conditions = [] if ctx.viewer.companies is None else [_mine(ctx)]
@@ -131,7 +153,6 @@ def render(
         return
     viewer = load_viewer(session, report.requested_by)
     ctx = None if viewer is None else Context(session, store, viewer, warehouse)
-    prefix = f"reports/{report_id}/"
     try:
         if ctx is None:
             raise PermissionError("the user who asked for this report is disabled or gone")
@@ -140,20 +161,28 @@ def render(
         paths: dict[str, str] = {}
         for fmt in report.formats:
             draw, content_type = RENDERERS[fmt]
-            path = f"{prefix}{_file_name(session, report)}.{fmt}"
+            path = f"{_prefix(report_id)}{_file_name(session, report)}.{fmt}"
             storage.put(path, draw(data), content_type=content_type)
             paths[fmt] = path
     except Exception as exc:
+        remove_files(storage, report_id)
+        if crud.reports.find(store, report_id) is None:  # deleted while it was rendered
+            return
         log.exception("report %s failed", report_id)
-        for stored in storage.list(prefix):
-            storage.delete(stored.path)
         error = f"{type(exc).__name__}: {exc}"[:5000]
         crud.reports.update(
             store, report_id, data={"status": "failed", "error": error, "completed_at": datetime.now(UTC)}
         )
         return
     done = {"status": "done", "storage_paths": paths, "error": None, "completed_at": datetime.now(UTC)}
-    crud.reports.update(store, report_id, data=done)
+    try:
+        crud.reports.update(store, report_id, data=done)
+    except NotFound:  # deleted while it was rendered: the files stored since go too
+        remove_files(storage, report_id)
+
+
+def _prefix(report_id: str) -> str:
+    return f"reports/{report_id}/"
 
 
 def _file_name(session: Session, report: Report) -> str:
