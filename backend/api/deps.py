@@ -76,13 +76,6 @@ async def get_unit(request: Request, manager: ManagerDep) -> AsyncIterator[UnitO
 UnitDep = Annotated[UnitOfWork, Depends(get_unit, scope="function")]
 
 
-async def get_session(unit: UnitDep) -> Session:
-    return unit.session
-
-
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
 async def get_store(manager: ManagerDep) -> DocumentStore:
     return manager.documents
 
@@ -221,10 +214,3 @@ async def get_context(access: AccessDep) -> Context:
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
-
-
-async def get_viewer(context: ContextDep) -> Viewer:
-    return context.viewer
-
-
-ViewerDep = Annotated[Viewer, Depends(get_viewer)]

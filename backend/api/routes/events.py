@@ -1,12 +1,13 @@
 """The event system for admins: counters, queue, outbox, dead letters, and replaying them."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: FastAPI reads the routes' annotations when defined.
 
 import uuid
 
 from fastapi import APIRouter, Response, status
 
-from backend.api.deps import SessionDep
+from backend.api.answers import answer, answer_for
+from backend.api.deps import AccessDep, ContextDep, UnitDep
 from backend.service.events import stats as service
 from backend.service.events.stats import EventStats
 
@@ -14,8 +15,8 @@ router = APIRouter(prefix="/admin/events", tags=["events"])
 
 
 @router.get("", response_model=EventStats, summary="Event counters, queue depth, in flight, dead letters")
-def get_events(session: SessionDep) -> EventStats:
-    return service.stats(session)
+async def get_events(access: AccessDep) -> Response:
+    return await answer_for(access, lambda ctx: service.stats(ctx.session))
 
 
 @router.post(
@@ -24,6 +25,5 @@ def get_events(session: SessionDep) -> EventStats:
     response_class=Response,
     summary="Deliver a dead letter again (after its handler was fixed)",
 )
-def replay_dead_letter(session: SessionDep, event_id: uuid.UUID) -> Response:
-    service.replay(session, event_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+async def replay_dead_letter(ctx: ContextDep, unit: UnitDep, event_id: uuid.UUID) -> Response:
+    return await answer(lambda: service.replay(ctx.session, event_id), unit, status.HTTP_204_NO_CONTENT)
