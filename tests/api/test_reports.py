@@ -155,6 +155,10 @@ def test_a_deleted_report_goes_with_its_files_and_its_links(api: Api, world: Wor
     assert api.client.get(f"{parts.path}?{parts.query}").status_code == 404  # a link handed out before
     assert work_the_report(api, report["id"], "report.deleted") == 1  # redelivered: nothing more to do
     assert api.client.delete(f"/api/v1/reports/{report['id']}", headers=analyst).status_code == 404
+    audited = api.client.get("/api/v1/audit-logs?table=reports&limit=500", headers=world.headers("admin"))
+    mine = [(r["action"], r["actor"]) for r in audited.json()["items"] if r["entity_id"] == report["id"]]
+    actor = f"user:{world.users['analyst'].id}"
+    assert sorted(mine) == [("create", actor), ("delete", actor)]
 
 
 def test_a_vc_user_deletes_its_own_reports_only(api: Api, world: World) -> None:

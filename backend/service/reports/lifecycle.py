@@ -21,8 +21,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
-from backend.database import crud, crud_sql
+from backend.database import audit, crud, crud_sql
 from backend.database.documents import DocumentStore
+from backend.database.documents.paths import new_id
 from backend.database.models import Report, ReportFormat
 from backend.database.validation import INT64_MAX
 from backend.errors import NotFound
@@ -95,7 +96,11 @@ def request(ctx: Context, ask: ReportAsk) -> ReportPublic:
         requested_by=ctx.viewer.user_id,
         created_at=datetime.now(UTC),
     )
-    report_id, report = crud.reports.create(ctx.store, data=report, actor=ctx.viewer.actor)
+    report_id = new_id()
+    _audit(
+        ctx, "create", report_id, {"kind": report.kind, "companies": report.scope, "formats": report.formats}
+    )
+    report_id, report = crud.reports.create(ctx.store, data=report, doc_id=report_id, actor=ctx.viewer.actor)
     return _public(report_id, report, {})
 
 
@@ -119,6 +124,7 @@ def delete(ctx: Context, report_id: str) -> None:
     report = crud.reports.find(ctx.store, report_id)
     if report is None or not _visible(ctx, report):
         raise crud.reports.not_found(report_id)
+    _audit(ctx, "delete", report_id, {})
     crud.reports.delete(ctx.store, report_id, actor=ctx.viewer.actor)
 
 
@@ -179,6 +185,13 @@ def render(
         crud.reports.update(store, report_id, data=done)
     except NotFound:  # deleted while it was rendered: the files stored since go too
         remove_files(storage, report_id)
+
+
+def _audit(ctx: Context, action: str, report_id: str, changes: dict[str, object]) -> None:
+    """Asking for a report and deleting one are writes: the audit log names who did them."""
+    audit.record(
+        ctx.session, action=action, table=crud.reports.collection, entity_id=report_id, changes=changes
+    )
 
 
 def _prefix(report_id: str) -> str:
