@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pandas as pd
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from backend.service.analysis.frames import SURVEY_COLUMNS, SURVEY_TYPES
 from backend.service.bigquery.warehouse import Warehouse, WarehouseBusy, open_warehouse
 
 log = logging.getLogger(__name__)
+PRUNE_AFTER = timedelta(hours=3)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,15 @@ class BigQueryService:
                 self.warehouse.replace(table, stale, kept.reset_index(drop=True))
             self.warehouse.record_versions({c: current[c] for c in stale})
         return SyncReport(synced=stale, unchanged=len(ids) - len(stale))
+
+    def prune(self, *, older_than: timedelta = PRUNE_AFTER) -> int:
+        """Remove the rows later syncs replaced (BigQuery keeps them: it is append-only); answers
+        how many went. Only what was replaced ``older_than`` ago: DML cannot touch rows still in
+        BigQuery's streaming buffer (up to about 90 minutes)."""
+        removed = self.warehouse.prune(older_than=older_than)
+        if removed:
+            log.info("warehouse: removed %d superseded rows", removed)
+        return removed
 
     def close(self) -> None:
         self.warehouse.close()

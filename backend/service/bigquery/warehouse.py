@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,6 +51,11 @@ class Warehouse(Protocol):
         ...
 
     def record_versions(self, versions: dict[int, int]) -> None: ...
+
+    def prune(self, *, older_than: timedelta) -> int:
+        """Remove what replaces superseded more than ``older_than`` ago (rows no query reads any
+        more); answers how many rows went. Queries answer the same before and after."""
+        ...
 
     def close(self) -> None: ...
 
@@ -111,6 +117,9 @@ class DuckDBWarehouse:
                 self._db.execute(
                     "INSERT OR REPLACE INTO synced VALUES ($c, $v)", {"c": company, "v": version}
                 )
+
+    def prune(self, *, older_than: timedelta) -> int:
+        return 0  # a replace deletes the rows it supersedes in its own transaction
 
     def close(self) -> None:
         self._db.close()

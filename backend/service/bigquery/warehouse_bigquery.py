@@ -5,7 +5,9 @@ they were streamed), so this adapter never changes a row. A ``replace`` streams 
 a new sync id, then one marker row per company (company, table, sync id, time) into ``synced_rows``:
 the marker is the commit point. A query reads, for each company, only the rows of its latest marker
 of that table, so a replace that fails before its markers leaves the previous rows visible. Versions
-are appended the same way; the latest per company wins. Superseded rows stay in the tables.
+are appended the same way; the latest per company wins. Superseded rows stay in the tables until
+``prune`` deletes them, once their replace is older than the streaming buffer (a DML statement may
+not touch rows still in it).
 
 Every SQL text is written here from the fixed table names; the dataset is the jobs' default dataset,
 so not even its name becomes SQL, and every value is a query parameter.
@@ -65,6 +67,29 @@ _SQL = {
 _SQL_VERSIONS = (
     "SELECT company_id, version FROM synced_versions WHERE TRUE"
     " QUALIFY ROW_NUMBER() OVER (PARTITION BY company_id ORDER BY recorded_at DESC) = 1"
+)
+# Superseded: what a later replace (or version) of the same company replaced, longer ago than
+# @cutoff. Data rows go first, since their replace's marker is what dates them. Each statement
+# compares keys with an uncorrelated IN (no self-join whose aliases an engine could mix up).
+_PRUNE_ROWS = (
+    "DELETE FROM {table} WHERE _sync_id IN"
+    " (SELECT sync_id FROM synced_rows WHERE table_name = '{table}' AND synced_at < @cutoff)"
+    " AND CONCAT(CAST(company_id AS STRING), ':', _sync_id) NOT IN"
+    " (SELECT CONCAT(CAST(company_id AS STRING), ':', sync_id) FROM ({latest}))"
+)
+_PRUNE_MARKERS = (
+    "DELETE FROM synced_rows WHERE synced_at < @cutoff"
+    " AND CONCAT(table_name, ':', CAST(company_id AS STRING), ':', sync_id) NOT IN"
+    " (SELECT CONCAT(table_name, ':', CAST(company_id AS STRING), ':', sync_id) FROM synced_rows"
+    " WHERE TRUE QUALIFY ROW_NUMBER() OVER"
+    " (PARTITION BY company_id, table_name ORDER BY synced_at DESC, sync_id DESC) = 1)"
+)
+_PRUNE_VERSIONS = (
+    "DELETE FROM synced_versions WHERE recorded_at < @cutoff"
+    " AND CONCAT(CAST(company_id AS STRING), ':', CAST(UNIX_MICROS(recorded_at) AS STRING)) NOT IN"
+    " (SELECT CONCAT(CAST(company_id AS STRING), ':', CAST(UNIX_MICROS(recorded_at) AS STRING))"
+    " FROM synced_versions WHERE TRUE QUALIFY ROW_NUMBER() OVER"
+    " (PARTITION BY company_id ORDER BY recorded_at DESC) = 1)"
 )
 # INT64 as Int64 (exact money, NULL as <NA>, never a float64 with NaN) and BOOL as nullable boolean.
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
@@ -126,13 +151,30 @@ class BigQueryWarehouse:
         rows = [{"company_id": str(c), "version": str(v), "recorded_at": at} for c, v in versions.items()]
         self._insert(self._tables[VERSIONS], rows)
 
+    def prune(self, *, older_than: timedelta) -> int:
+        cutoff = bigquery.ScalarQueryParameter("cutoff", "TIMESTAMP", datetime.now(UTC) - older_than)
+        removed = 0
+        for table in TABLES:
+            if self._existing(table) is not None:
+                latest = _LATEST.format(table=table, some="")
+                removed += self._dml(_PRUNE_ROWS.format(table=table, latest=latest), cutoff)
+        return removed + self._dml(_PRUNE_MARKERS, cutoff) + self._dml(_PRUNE_VERSIONS, cutoff)
+
     def close(self) -> None:
         self._client.close()  # type: ignore[no-untyped-call]
 
-    def _run(self, sql: str, *params: bigquery.ArrayQueryParameter) -> Any:  # a RowIterator
+    def _run(self, sql: str, *params: bigquery.query._AbstractQueryParameter) -> Any:  # a RowIterator
+        return self._job(sql, *params).result()
+
+    def _dml(self, sql: str, *params: bigquery.query._AbstractQueryParameter) -> int:
+        job = self._job(sql, *params)
+        job.result()
+        return int(job.num_dml_affected_rows or 0)
+
+    def _job(self, sql: str, *params: bigquery.query._AbstractQueryParameter) -> bigquery.QueryJob:
         # A query job, not query_and_wait: the emulator answers a failing jobs.query with no rows.
         config = bigquery.QueryJobConfig(default_dataset=self._dataset, query_parameters=list(params))
-        return self._client.query(sql, job_config=config).result()
+        return self._client.query(sql, job_config=config)
 
     def _insert(self, table: bigquery.Table, rows: list[dict[str, Any]]) -> None:
         errors = self._client.insert_rows_json(table, rows)

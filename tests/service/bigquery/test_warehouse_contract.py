@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -193,3 +194,18 @@ def test_an_emulator_endpoint_needs_a_project(monkeypatch: pytest.MonkeyPatch, t
     )
     with pytest.raises(ValueError, match="WELLNESS_BIGQUERY_PROJECT"):
         bigquery_client(settings)
+
+
+def test_a_prune_removes_only_what_no_query_reads(warehouse: Warehouse) -> None:
+    warehouse.replace("surveys", [1, 2], frame([1, 1, 2], x=[1.0, 2.0, 3.0]))
+    warehouse.replace("surveys", [1], frame([1], x=[4.0]))  # company 1's first rows are superseded
+    warehouse.record_versions({1: 1, 2: 1})
+    warehouse.record_versions({1: 2})
+    before = sort(warehouse.query("surveys"))
+    assert warehouse.prune(older_than=timedelta(days=1)) == 0  # nothing is that old yet
+    removed = warehouse.prune(older_than=timedelta(0))
+    assert removed == (0 if warehouse.name == "duckdb" else 2 + 1 + 1)  # 2 rows, 1 marker, 1 version
+    pd.testing.assert_frame_equal(sort(warehouse.query("surveys")), before)
+    assert sorted(warehouse.query("surveys", company_ids=[1])["x"]) == [4.0]
+    assert warehouse.synced_versions() == {1: 2, 2: 1}
+    assert warehouse.prune(older_than=timedelta(0)) == 0  # nothing more to remove
