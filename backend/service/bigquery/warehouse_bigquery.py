@@ -94,6 +94,7 @@ _PRUNE_VERSIONS = (
 # INT64 as Int64 (exact money, NULL as <NA>, never a float64 with NaN) and BOOL as nullable boolean.
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_Parameter = bigquery.ScalarQueryParameter | bigquery.ArrayQueryParameter
 _clock_lock = threading.Lock()
 _last_us = 0
 
@@ -163,15 +164,15 @@ class BigQueryWarehouse:
     def close(self) -> None:
         self._client.close()  # type: ignore[no-untyped-call]
 
-    def _run(self, sql: str, *params: bigquery.query._AbstractQueryParameter) -> Any:  # a RowIterator
+    def _run(self, sql: str, *params: _Parameter) -> Any:  # a RowIterator
         return self._job(sql, *params).result()
 
-    def _dml(self, sql: str, *params: bigquery.query._AbstractQueryParameter) -> int:
+    def _dml(self, sql: str, *params: _Parameter) -> int:
         job = self._job(sql, *params)
         job.result()
         return int(job.num_dml_affected_rows or 0)
 
-    def _job(self, sql: str, *params: bigquery.query._AbstractQueryParameter) -> bigquery.QueryJob:
+    def _job(self, sql: str, *params: _Parameter) -> bigquery.QueryJob:
         # A query job, not query_and_wait: the emulator answers a failing jobs.query with no rows.
         config = bigquery.QueryJobConfig(default_dataset=self._dataset, query_parameters=list(params))
         return self._client.query(sql, job_config=config)
