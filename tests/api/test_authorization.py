@@ -223,7 +223,7 @@ def _form_request(rule: Rule, case: str, world: World) -> tuple[str, dict[str, A
 # What must go before a row can: payments keep their invoice, invoices their company, and documents
 # the company or employee they name (each of those 409s is tested on its own).
 DEPENDANTS = {
-    "companies": ("payments", "invoices", "treatments", "surveys", "chats", "google-forms"),
+    "companies": ("payments", "invoices", "treatments", "surveys", "chats", "google-forms", "reports"),
     "employees": ("treatments", "surveys"),
     "invoices": ("payments",),
 }
@@ -240,7 +240,10 @@ def _remove_dependants(api: Api, resource: str, company: Any) -> None:
         for kind in DEPENDANTS[resource]:
             if kind == "google-forms":
                 crud.form_deliveries.delete(api.store, company.rows["deliveries"])
-            if kind in DOCUMENTS:
+            if kind == "reports":  # the world's reports are each role's own, of its company
+                of_company = [{"field": "company_id", "operator": "==", "value": company.id}]
+                crud.reports.delete_matching(api.store, conditions=of_company)
+            elif kind in DOCUMENTS:
                 DOCUMENTS[kind].delete(api.store, company.rows[kind])
             else:
                 repo = getattr(crud_sql, kind)

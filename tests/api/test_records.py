@@ -218,6 +218,8 @@ def test_a_company_with_invoices_cannot_be_deleted(api: Api, world: World) -> No
         (crud.google_forms, "google-forms"),
     ):
         repo.delete(api.store, world.own.rows[key])  # documents would be refused first
+    for report_id in world.reports.values():
+        crud.reports.delete(api.store, report_id)
     response = api.client.delete(f"/api/v1/companies/{world.own.id}", headers=world.headers("admin"))
     assert response.status_code == 409
     assert "invoices" in response.json()["error"]["message"]
@@ -236,7 +238,7 @@ def test_rows_that_documents_name_cannot_be_deleted(api: Api, world: World) -> N
     company = api.client.delete(f"/api/v1/companies/{world.own.id}", headers=world.headers("admin"))
     assert company.status_code == 409
     assert set(company.json()["error"]["details"]["documents"]) == {
-        "treatments", "consultations", "chats", "google_forms", "form_deliveries"
+        "treatments", "consultations", "chats", "google_forms", "form_deliveries", "reports"
     }  # fmt: skip
 
 

@@ -46,7 +46,14 @@ companies = SqlRecords(
     s.CompanyPublic,
     before_delete=_documents_of(
         "company_id",
-        (crud.treatments, crud.consultations, crud.chats, crud.google_forms, crud.form_deliveries),
+        (
+            crud.treatments,
+            crud.consultations,
+            crud.chats,
+            crud.google_forms,
+            crud.form_deliveries,
+            crud.reports,  # a company report holds the company's data too
+        ),
     ),
 )
 employees = SqlRecords(
