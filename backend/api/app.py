@@ -33,7 +33,7 @@ from backend.database import DatabaseManager, init_db
 from backend.errors import WellnessError
 from backend.service.analysis import service as analysis_service
 from backend.service.auth import service as auth_service
-from backend.service.bigquery.service import BigQueryService, open_service
+from backend.service.bigquery.service import BigQueryService, open_service, prune_or_warn
 from backend.service.events.worker import Worker
 from backend.service.ingest import jobs as ingest_jobs
 
@@ -50,7 +50,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(housekeeping, manager)
     warehouse = app.state.warehouse = await run_in_threadpool(open_service, manager.settings)
     if app.state.migrate and warehouse is not None:
-        await run_in_threadpool(prune_warehouse, warehouse)
+        await run_in_threadpool(prune_or_warn, warehouse)
     worker = _start_worker(manager, warehouse) if app.state.worker else None
     try:
         yield
@@ -139,15 +139,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 operation["security"] = [{"bearer": []}]
         app.openapi_schema = schema
     return app.openapi_schema
-
-
-def prune_warehouse(warehouse: BigQueryService) -> None:
-    """The warehouse rows that later syncs replaced are deleted (BigQuery keeps them otherwise);
-    a failure is logged, never stops the API from starting."""
-    try:
-        warehouse.prune()
-    except Exception as exc:  # the warehouse's own errors (Google API, DuckDB) are not WellnessErrors
-        log.warning("Could not prune the warehouse: %s: %s", type(exc).__name__, exc)
 
 
 def housekeeping(manager: DatabaseManager) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from backend.api.app import housekeeping, prune_warehouse
+from backend.api.app import housekeeping
 from backend.database import crud
-from backend.service.bigquery.service import BigQueryService
+from backend.service.bigquery.service import BigQueryService, prune_or_warn
 from tests.api.conftest import Api
 
 
@@ -98,6 +98,6 @@ class _RefusingWarehouse:
 def test_a_failed_warehouse_prune_is_logged_and_the_start_goes_on(caplog: pytest.LogCaptureFixture) -> None:
     warehouse = _RefusingWarehouse()
     with caplog.at_level(logging.WARNING):
-        prune_warehouse(BigQueryService(warehouse))  # type: ignore[arg-type]
+        prune_or_warn(BigQueryService(warehouse))  # type: ignore[arg-type]
     assert warehouse.older_than == timedelta(hours=3)  # past BigQuery's streaming buffer
     assert "Could not prune the warehouse: RuntimeError: BigQuery said no" in caplog.text

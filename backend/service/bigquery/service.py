@@ -75,11 +75,11 @@ class BigQueryService:
             self.warehouse.record_versions({c: current[c] for c in stale})
         return SyncReport(synced=stale, unchanged=len(ids) - len(stale))
 
-    def prune(self, *, older_than: timedelta = PRUNE_AFTER) -> int:
+    def prune(self, *, older_than: timedelta | None = None) -> int:
         """Remove the rows later syncs replaced (BigQuery keeps them: it is append-only); answers
-        how many went. Only what was replaced ``older_than`` ago: DML cannot touch rows still in
-        BigQuery's streaming buffer (up to about 90 minutes)."""
-        removed = self.warehouse.prune(older_than=older_than)
+        how many went. Only what was replaced ``older_than`` (``PRUNE_AFTER``) ago: DML cannot touch
+        rows still in BigQuery's streaming buffer (up to about 90 minutes)."""
+        removed = self.warehouse.prune(older_than=PRUNE_AFTER if older_than is None else older_than)
         if removed:
             log.info("warehouse: removed %d superseded rows", removed)
         return removed
@@ -100,3 +100,12 @@ class BigQueryService:
         frame = found if len(found.columns) else pd.DataFrame(columns=columns)
         ordered = frame[columns].sort_values(["company_id", "period"]).reset_index(drop=True)
         return ordered.astype(loaders.STATEMENT_TYPES)
+
+
+def prune_or_warn(service: BigQueryService) -> None:
+    """``service.prune()`` for housekeeping (the API's start, a worker's): a failure is logged and
+    never stops what called it."""
+    try:
+        service.prune()
+    except Exception as exc:  # the warehouse's own errors (Google API, DuckDB) are not WellnessErrors
+        log.warning("Could not prune the warehouse: %s: %s", type(exc).__name__, exc)
