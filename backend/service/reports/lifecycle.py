@@ -106,9 +106,7 @@ def request(ctx: Context, ask: ReportAsk) -> ReportPublic:
 
 def get(ctx: Context, report_id: str, storage: ObjectStorage, *, link_ttl: timedelta) -> ReportPublic:
     """A report the viewer may see (any other answers 404), with its links once done."""
-    report = crud.reports.find(ctx.store, report_id)
-    if report is None or not _visible(ctx, report):
-        raise crud.reports.not_found(report_id)
+    report = _seen(ctx, report_id)
     links: dict[str, ReportLink] = {}
     if report.status == "done":
         expires = datetime.now(UTC) + link_ttl
@@ -121,9 +119,7 @@ def get(ctx: Context, report_id: str, storage: ObjectStorage, *, link_ttl: timed
 def delete(ctx: Context, report_id: str) -> None:
     """Delete a report the viewer may see (any other answers 404); its files go with the event
     ``report.deleted`` (``remove_files``), so links already handed out stop working then."""
-    report = crud.reports.find(ctx.store, report_id)
-    if report is None or not _visible(ctx, report):
-        raise crud.reports.not_found(report_id)
+    _seen(ctx, report_id)
     _audit(ctx, "delete", report_id, {})
     crud.reports.delete(ctx.store, report_id, actor=ctx.viewer.actor)
 
@@ -210,6 +206,14 @@ def _file_name(session: Session, report: Report) -> str:
 
 def _mine(ctx: Context) -> dict[str, object]:
     return {"field": "requested_by", "operator": "==", "value": ctx.viewer.user_id}
+
+
+def _seen(ctx: Context, report_id: str) -> Report:
+    """The report, when the viewer may see it; NotFound otherwise, as for one that does not exist."""
+    report = crud.reports.find(ctx.store, report_id)
+    if report is None or not _visible(ctx, report):
+        raise crud.reports.not_found(report_id)
+    return report
 
 
 def _visible(ctx: Context, report: Report) -> bool:
