@@ -105,19 +105,24 @@ def render_report(ctx: HandlerContext) -> None:
     """A requested report is rendered, stored and marked done (or failed) here."""
     from backend.service.reports import lifecycle  # the renderers load only where they are needed
 
-    if ctx.event.entity_id is None or ctx.storage is None:
-        raise RuntimeError("a report event needs its report id and a worker with object storage")
-    lifecycle.render(ctx.session, ctx.store, ctx.storage, ctx.event.entity_id, warehouse=ctx.warehouse)
+    report_id, storage = _report_event(ctx)
+    lifecycle.render(ctx.session, ctx.store, storage, report_id, warehouse=ctx.warehouse)
 
 
 def remove_report_files(ctx: HandlerContext) -> None:
     """A deleted report's stored files go here (the document went with the request)."""
     from backend.service.reports import lifecycle
 
+    report_id, storage = _report_event(ctx)
+    removed = lifecycle.remove_files(storage, report_id)
+    log.info("report %s deleted: removed %d stored files", report_id, removed)
+
+
+def _report_event(ctx: HandlerContext) -> tuple[str, ObjectStorage]:
+    """The report an event is about, and where its files are."""
     if ctx.event.entity_id is None or ctx.storage is None:
         raise RuntimeError("a report event needs its report id and a worker with object storage")
-    removed = lifecycle.remove_files(ctx.storage, ctx.event.entity_id)
-    log.info("report %s deleted: removed %d stored files", ctx.event.entity_id, removed)
+    return ctx.event.entity_id, ctx.storage
 
 
 HANDLERS: tuple[Handler, ...] = (
