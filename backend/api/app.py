@@ -33,7 +33,7 @@ from backend.database import DatabaseManager, init_db
 from backend.errors import WellnessError
 from backend.service.analysis import service as analysis_service
 from backend.service.auth import service as auth_service
-from backend.service.bigquery.service import BigQueryService, open_service, prune_or_warn
+from backend.service.bigquery.service import BigQueryService, open_service
 from backend.service.events.worker import Worker
 from backend.service.ingest import jobs as ingest_jobs
 
@@ -49,8 +49,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(init_db)
         await run_in_threadpool(housekeeping, manager)
     warehouse = app.state.warehouse = await run_in_threadpool(open_service, manager.settings)
-    if app.state.migrate and warehouse is not None:
-        await run_in_threadpool(prune_or_warn, warehouse)
     worker = _start_worker(manager, warehouse) if app.state.worker else None
     try:
         yield

@@ -12,7 +12,7 @@ import typer
 from backend.cli.common import err, run
 from backend.database import DatabaseManager
 from backend.database import migration as mig
-from backend.service.bigquery.service import open_service, prune_or_warn
+from backend.service.bigquery.service import open_service
 from backend.service.events.bus import Delivery
 from backend.service.events.worker import Worker
 
@@ -34,8 +34,6 @@ def worker(
     def work() -> None:
         mig.upgrade(manager.engine)
         warehouse = open_service(manager.settings)
-        if warehouse is not None:
-            prune_or_warn(warehouse)  # as the API does at its start: a scheduled job may be all there is
         w = Worker(manager, on_outcome=report, warehouse=warehouse)
 
         def stop(signum: int, frame: FrameType | None) -> None:

@@ -1,18 +1,13 @@
-"""What the API deletes at start-up: expired sessions, analysis and import jobs finished long ago,
-and the warehouse rows that later syncs replaced."""
+"""What the API deletes at start-up: expired sessions, and analysis and import jobs finished long ago."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from backend.api.app import housekeeping
 from backend.database import crud
-from backend.service.bigquery.service import BigQueryService, prune_or_warn
 from tests.api.conftest import Api
 
 
@@ -82,22 +77,3 @@ def test_jobs_finished_past_their_keep_days_and_expired_sessions_are_deleted(api
         imports["old failed"],
         imports["recent done"],
     }
-
-
-class _RefusingWarehouse:
-    """A warehouse whose prune fails, as BigQuery's DML can (quota, permissions)."""
-
-    name = "refusing"
-    older_than: timedelta | None = None
-
-    def prune(self, *, older_than: timedelta) -> int:
-        self.older_than = older_than
-        raise RuntimeError("BigQuery said no")
-
-
-def test_a_failed_warehouse_prune_is_logged_and_the_start_goes_on(caplog: pytest.LogCaptureFixture) -> None:
-    warehouse = _RefusingWarehouse()
-    with caplog.at_level(logging.WARNING):
-        prune_or_warn(BigQueryService(warehouse))  # type: ignore[arg-type]
-    assert warehouse.older_than == timedelta(hours=3)  # past BigQuery's streaming buffer
-    assert "Could not prune the warehouse: RuntimeError: BigQuery said no" in caplog.text

@@ -1,4 +1,4 @@
-"""``wellness worker``: before it works, it prunes the warehouse, as the API does at its start (a
+"""``wellness worker``: before it works, it prunes the warehouse, as every event worker does (a
 scheduled ``--until-idle`` job may be the only process that runs)."""
 
 from __future__ import annotations

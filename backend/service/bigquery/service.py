@@ -84,6 +84,14 @@ class BigQueryService:
             log.info("warehouse: removed %d superseded rows", removed)
         return removed
 
+    def prune_or_warn(self) -> None:
+        """``prune()`` for housekeeping (a worker's start): a failure is logged and never stops
+        what called it."""
+        try:
+            self.prune()
+        except Exception as exc:  # the warehouse's own errors (Google API, DuckDB) are not WellnessErrors
+            log.warning("Could not prune the warehouse: %s: %s", type(exc).__name__, exc)
+
     def close(self) -> None:
         self.warehouse.close()
 
@@ -100,12 +108,3 @@ class BigQueryService:
         frame = found if len(found.columns) else pd.DataFrame(columns=columns)
         ordered = frame[columns].sort_values(["company_id", "period"]).reset_index(drop=True)
         return ordered.astype(loaders.STATEMENT_TYPES)
-
-
-def prune_or_warn(service: BigQueryService) -> None:
-    """``service.prune()`` for housekeeping (the API's start, a worker's): a failure is logged and
-    never stops what called it."""
-    try:
-        service.prune()
-    except Exception as exc:  # the warehouse's own errors (Google API, DuckDB) are not WellnessErrors
-        log.warning("Could not prune the warehouse: %s: %s", type(exc).__name__, exc)

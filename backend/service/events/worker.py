@@ -211,6 +211,7 @@ class Worker:
 
         Where the document store can watch a collection (Firestore's snapshot listeners), a change
         of its outbox wakes the worker at once, by a NOTIFY like the relational outbox's."""
+        self._housekeeping()
         engine = self.manager.engine
         watch = getattr(self.manager.documents, "watch", None)
         unwatch = watch(DOCUMENT_OUTBOX, lambda: queue_sql.wake(engine)) if watch is not None else None
@@ -231,6 +232,7 @@ class Worker:
 
     def run_until_idle(self, *, timeout_s: float = 600) -> None:
         """Work until both outboxes and the bus hold nothing pending (retries waited for)."""
+        self._housekeeping()
         deadline = time.monotonic() + timeout_s
         try:
             while not self.stopping.is_set():
@@ -244,6 +246,13 @@ class Worker:
                 time.sleep(min(due or 0.05, 1.0))
         finally:
             self._give_back()
+
+    def _housekeeping(self) -> None:
+        """Before working: the warehouse rows that later syncs replaced go (BigQuery keeps them
+        otherwise). Here, in the background, rather than in the API's start-up; a scheduled
+        ``--until-idle`` job may be the only worker there is."""
+        if self.warehouse is not None:
+            self.warehouse.prune_or_warn()
 
     def stop(self) -> None:
         """Finish the event in hand, then return from ``run``. A worker asleep on the bus is woken by

@@ -3,7 +3,9 @@ adapter must do is in test_warehouse_contract.py."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,22 @@ def test_only_companies_whose_data_changed_are_synced_again(
     assert (again.synced, again.unchanged) == ([two], 1)
     assert len(service.surveys([two])) == 2
     assert len(service.surveys([one])) == 3
+
+
+class _RefusingWarehouse:
+    """A warehouse whose prune fails, as BigQuery's DML can (quota, permissions)."""
+
+    name = "refusing"
+    older_than: timedelta | None = None
+
+    def prune(self, *, older_than: timedelta) -> int:
+        self.older_than = older_than
+        raise RuntimeError("BigQuery said no")
+
+
+def test_a_failed_warehouse_prune_is_logged_and_the_worker_starts(caplog: pytest.LogCaptureFixture) -> None:
+    warehouse = _RefusingWarehouse()
+    with caplog.at_level(logging.WARNING):
+        BigQueryService(warehouse).prune_or_warn()  # type: ignore[arg-type]
+    assert warehouse.older_than == timedelta(hours=3)  # past BigQuery's streaming buffer
+    assert "Could not prune the warehouse: RuntimeError: BigQuery said no" in caplog.text
