@@ -207,7 +207,7 @@ class Repository(Generic[M]):
     def _list_statement(self, shape: _ListShape) -> Select[Any]:
         """The statement of one shape of ``list`` call, every value a bind parameter: built once per
         shape, it spares each call SQLAlchemy's construction and cache-key work (half a list's time)."""
-        self._equals(dict.fromkeys([key for key, _ in shape.equals] + [key for key, _, _ in shape.ranges]))
+        self._known_columns([key for key, _ in shape.equals] + [key for key, _, _ in shape.ranges])
         table = self.model.__table__
         pk = table.c.id
         query = select(table).where(
@@ -242,7 +242,7 @@ class Repository(Generic[M]):
         The wanted keys travel as one array per column, joined through ``unnest``: the statement
         stays a few lines long however many keys there are (an IN list of tuples grows with them,
         and building and planning it cost more than the lookup)."""
-        self._equals(dict.fromkeys(key))  # the same check of column names
+        self._known_columns(key)
         table = self.model.__table__
         columns = [table.c[k] for k in key]
         wanted = builtins.list(dict.fromkeys(values))
@@ -380,11 +380,15 @@ class Repository(Generic[M]):
             raise from_pydantic(exc) from exc
 
     def _equals(self, equals: Mapping[str, Any]) -> builtins.list[ColumnElement[bool]]:
-        unknown = sorted(set(equals) - set(self.columns))
-        if unknown:
-            raise ValidationFailed([FieldProblem(k, f"{self.table} has no such column") for k in unknown])
+        self._known_columns(equals)
         table = self.model.__table__
         return [table.c[key] == value for key, value in equals.items()]
+
+    def _known_columns(self, names: Iterable[str]) -> None:
+        """ValidationFailed naming each of ``names`` that is not a column of this table."""
+        unknown = sorted(set(names) - set(self.columns))
+        if unknown:
+            raise ValidationFailed([FieldProblem(k, f"{self.table} has no such column") for k in unknown])
 
 
 class AppendOnlyRepository(Repository[M]):
