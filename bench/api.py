@@ -360,23 +360,20 @@ def report(
     }
     for name, sides in results.items():
         size = len(bodies[name].encode())
+
+        def row(label: str, runs: list[dict[str, float]], size: int = size) -> None:  # a side's best round
+            r = max(runs, key=lambda r: r["rps"])
+            print(f"{label:<{width}} {size:>6} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p99']:>7.2f}")
+
         for server in dict.fromkeys(label for label, _ in sides):
             project, constant = sides[(server, "project")], sides[(server, "constant")]
-            best_project = max(project, key=lambda r: r["rps"])
-            best_constant = max(constant, key=lambda r: r["rps"])
-            code = "" if server == "this" else f"  [{server}]"
-            for r, label in (
-                (best_project, labels[name] + code),
-                (best_constant, "  same bytes, constant route"),
-            ):
-                print(f"{label:<{width}} {size:>6} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p99']:>7.2f}")
+            row(labels[name] + ("" if server == "this" else f"  [{server}]"), project)
+            row("  same bytes, constant route", constant)
             print_ratio("project", project, constant)
             for side, label in CEILINGS.items():
                 if (server, side) in sides:
-                    ceiling = sides[(server, side)]
-                    r = max(ceiling, key=lambda r: r["rps"])
-                    print(f"{label:<{width}} {size:>6} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p99']:>7.2f}")
-                    print_ratio(side, ceiling, constant)
+                    row(label, sides[(server, side)])
+                    print_ratio(side, sides[(server, side)], constant)
 
 
 def print_ratio(side: str, measured: list[dict[str, float]], constant: list[dict[str, float]]) -> None:
